@@ -1,0 +1,28 @@
+"""Composition root of the intake service."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.intake.entrypoints.http import router
+from shared import http
+from shared.runtime import Runtime
+from shared.settings import Settings
+
+SERVICE = "intake"
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    runtime = runtime or Runtime(SERVICE, settings or Settings.from_env())
+    runtime.publishes()
+    app = FastAPI(
+        title="gongkai intake",
+        description="Receives applications for government information (依申请公开).",
+        version="0.1.0",
+        lifespan=runtime.lifespan,
+    )
+    app.state.runtime = runtime
+    http.install(app, SERVICE)
+    app.include_router(runtime.health_router())
+    app.include_router(router)
+    return app

@@ -1,0 +1,194 @@
+"""An application as submitted, its validation, and the facts that submitting it records."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from shared.clock import local_date
+from shared.contracts.agencies import AgencyConfigured
+from shared.contracts.applications import (
+    Applicant,
+    ApplicantType,
+    ApplicationSubmitted,
+    Channel,
+    ReceiptConfirmed,
+    RequestedInformation,
+)
+from shared.validation.identity import validate_credit_code, validate_mobile, validate_resident_id
+
+
+class IdDocument(StrEnum):
+    resident_id = "resident_id"  # 居民身份证 (and the 2023 foreigners' permanent residence card)
+    passport = "passport"
+    hk_macao_permit = "hk_macao_permit"
+    taiwan_permit = "taiwan_permit"
+    other = "other"
+
+
+class Medium(StrEnum):
+    paper = "paper"
+    electronic = "electronic"
+
+
+class Delivery(StrEnum):
+    post = "post"
+    email = "email"
+    pickup = "pickup"
+    online = "online"
+
+
+class ApplicantForm(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    type: ApplicantType
+    name: str = Field(min_length=1, max_length=200)
+    id_document_type: IdDocument | None = None
+    id_number: str | None = Field(None, max_length=40)
+    credit_code: str | None = Field(None, max_length=40)
+    legal_representative: str | None = Field(None, max_length=100)
+    contact_name: str | None = Field(None, max_length=100)
+    mobile: str | None = Field(None, max_length=30)
+    phone: str | None = Field(None, max_length=30)
+    email: str | None = Field(None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    address: str | None = Field(None, max_length=500)
+    postal_code: str | None = Field(None, pattern=r"^\d{6}$")
+
+    @field_validator("mobile")
+    @classmethod
+    def _mobile(cls, value: str | None) -> str | None:
+        return validate_mobile(value) if value else None
+
+    @field_validator("credit_code")
+    @classmethod
+    def _credit_code(cls, value: str | None) -> str | None:
+        return validate_credit_code(value) if value else None
+
+    @model_validator(mode="after")
+    def _required_by_type(self) -> Self:
+        # The applicant type is a column of the annual report, and each type identifies itself
+        # differently (Art. 29: name and ID document or organisation code, contact details).
+        if self.type is ApplicantType.natural_person:
+            if self.id_document_type is None:
+                self.id_document_type = IdDocument.resident_id
+            if not self.id_number:
+                raise _field_error("id_number", "自然人申请须填写身份证件号码")
+            if self.id_document_type is IdDocument.resident_id:
+                self.id_number = validate_resident_id(self.id_number)
+        else:
+            if not self.credit_code:
+                raise _field_error("credit_code", "法人或其他组织申请须填写统一社会信用代码")
+            if not self.legal_representative:
+                raise _field_error(
+                    "legal_representative", "法人或其他组织申请须填写法定代表人或负责人"
+                )
+            if not self.contact_name:
+                raise _field_error("contact_name", "法人或其他组织申请须填写联系人姓名")
+        if not (self.mobile or self.phone):
+            raise _field_error("mobile", "须填写联系电话（手机号码或固定电话）")
+        return self
+
+
+class RequestForm(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    description: str = Field(min_length=2, max_length=5000)
+    purpose: str | None = Field(None, max_length=2000)
+    medium: Medium = Medium.electronic
+    delivery: Delivery = Delivery.online
+
+
+class SubmissionForm(BaseModel):
+    """An online application as the public submits it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    agency: str = Field(min_length=2, max_length=40)
+    applicant: ApplicantForm
+    request: RequestForm
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Self:
+        if self.request.delivery is Delivery.post and not self.applicant.address:
+            raise _field_error("applicant.address", "选择邮寄方式的，须填写通信地址")
+        if self.request.delivery is Delivery.email and not self.applicant.email:
+            raise _field_error("applicant.email", "选择电子邮件方式的，须填写电子邮箱")
+        return self
+
+
+class FieldError(ValueError):
+    """A validation failure that names its field (dotted path from the form's root)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _field_error(field: str, message: str) -> FieldError:
+    return FieldError(field, message)
+
+
+def check_as_of(form: SubmissionForm, today: date) -> None:
+    """Checks that need today's date (kept out of the model so the clock stays injected)."""
+    applicant = form.applicant
+    if applicant.id_document_type is IdDocument.resident_id and applicant.id_number:
+        try:
+            validate_resident_id(applicant.id_number, today=today)
+        except ValueError as exc:
+            raise FieldError("applicant.id_number", str(exc)) from None
+
+
+def case_number(agency: AgencyConfigured, year: int, sequence: int) -> str:
+    return f"{agency.case_prefix}-{year}-{sequence:05d}"
+
+
+def submit_online(
+    form: SubmissionForm,
+    agency: AgencyConfigured,
+    *,
+    application_id: uuid.UUID,
+    number: str,
+    now: datetime,
+) -> list[ApplicationSubmitted | ReceiptConfirmed]:
+    """The facts of an online submission. With the agency's auto-confirmation policy the system's
+    acknowledgement is the 双方确认 of Art. 31, so the receipt date is the submission's date."""
+    a = form.applicant
+    submitted = ApplicationSubmitted(
+        application_id=application_id,
+        case_number=number,
+        channel=Channel.online,
+        submitted_at=now,
+        applicant=Applicant(
+            type=a.type,
+            name=a.name,
+            id_document_type=a.id_document_type.value if a.id_document_type else None,
+            id_number=a.id_number,
+            credit_code=a.credit_code,
+            legal_representative=a.legal_representative,
+            contact_name=a.contact_name,
+            mobile=a.mobile,
+            phone=a.phone,
+            email=a.email,
+            address=a.address,
+            postal_code=a.postal_code,
+        ),
+        request=RequestedInformation(
+            description=form.request.description,
+            purpose=form.request.purpose,
+            medium=form.request.medium.value,
+            delivery=form.request.delivery.value,
+        ),
+    )
+    if agency.policies.online_receipt != "auto":
+        return [submitted]
+    confirmed = ReceiptConfirmed(
+        application_id=application_id,
+        received_on=local_date(now),
+        confirmation="online_auto",
+    )
+    return [submitted, confirmed]

@@ -1,0 +1,128 @@
+"""Intake's use cases: submit an application, configure the city's agencies."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.intake.adapters import repository
+from services.intake.domain.application import (
+    SubmissionForm,
+    case_number,
+    check_as_of,
+    submit_online,
+)
+from shared import eventstore
+from shared.clock import Clock, local_date
+from shared.contracts import AGENCIES_TOPIC, APPLICATIONS_TOPIC
+from shared.contracts.agencies import AgencyConfigured
+from shared.events import new_event
+from shared.http import Problem
+
+log = logging.getLogger(__name__)
+
+SERVICE = "intake"
+
+
+@dataclass(frozen=True)
+class Accepted:
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+def _request_hash(form: SubmissionForm) -> str:
+    return hashlib.sha256(form.model_dump_json().encode()).hexdigest()
+
+
+async def submit_application(
+    engine: AsyncEngine,
+    clock: Clock,
+    form: SubmissionForm,
+    *,
+    idempotency_key: str | None,
+    actor: str = "public",
+) -> Accepted:
+    """Record an online application. 'Accepted' is answered only after the commit (invariant 1)."""
+    now = clock.now()
+    check_as_of(form, local_date(now))
+    async with engine.begin() as conn:
+        if idempotency_key:
+            earlier = await repository.claim_idempotency_key(
+                conn, idempotency_key, _request_hash(form)
+            )
+            if earlier is not None:
+                request_hash, status, body = earlier
+                if request_hash != _request_hash(form):
+                    raise Problem(422, "该幂等键已用于内容不同的另一申请", field="Idempotency-Key")
+                return Accepted(status, body, replayed=True)
+        found = await repository.get_agency(conn, form.agency)
+        if found is None:
+            raise Problem(422, f"未找到行政机关“{form.agency}”", field="agency")
+        _, agency = found
+        year = local_date(now).year
+        sequence = await repository.next_case_sequence(conn, agency.agency_id, year)
+        number = case_number(agency, year, sequence)
+        application_id = uuid.uuid4()
+        facts = submit_online(form, agency, application_id=application_id, number=number, now=now)
+        correlation = uuid.uuid4()
+        events = [
+            new_event(
+                fact,
+                stream_id=str(application_id),
+                stream_position=i + 1,
+                agency=agency.agency_id,
+                occurred_at=now,
+                actor=actor,
+                correlation_id=correlation,
+                source=SERVICE,
+            )
+            for i, fact in enumerate(facts)
+        ]
+        await eventstore.append(conn, events, APPLICATIONS_TOPIC)
+        received = next((f for f in facts if hasattr(f, "received_on")), None)
+        body = {
+            "application_id": str(application_id),
+            "case_number": number,
+            "agency": agency.agency_id,
+            "status": "received" if received else "awaiting_confirmation",
+            "submitted_at": now.isoformat(),
+            "received_on": received.received_on.isoformat() if received else None,
+        }
+        if idempotency_key:
+            await repository.store_idempotent_response(conn, idempotency_key, 201, body)
+    log.info("application %s accepted for %s as %s", application_id, agency.agency_id, number)
+    return Accepted(201, body)
+
+
+async def configure_agencies(
+    engine: AsyncEngine, clock: Clock, agencies: list[AgencyConfigured], actor: str
+) -> list[str]:
+    """Announce each new or changed agency; unchanged ones record nothing. Returns changed ids."""
+    changed: list[str] = []
+    now = clock.now()
+    async with engine.begin() as conn:
+        for agency in agencies:
+            found = await repository.get_agency(conn, agency.agency_id)
+            if found is not None and found[1] == agency:
+                continue
+            version = (found[0] if found else 0) + 1
+            event = new_event(
+                agency,
+                stream_id=f"agency-{agency.agency_id}",
+                stream_position=version,
+                agency=agency.agency_id,
+                occurred_at=now,
+                actor=actor,
+                correlation_id=uuid.uuid4(),
+                source=SERVICE,
+            )
+            await eventstore.append(conn, [event], AGENCIES_TOPIC)
+            await repository.put_agency(conn, agency, version)
+            changed.append(agency.agency_id)
+    return changed

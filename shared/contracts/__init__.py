@@ -1,0 +1,11 @@
+"""Event contracts: the only thing services share (DESIGN: no service reads another's tables).
+
+Importing this package registers every event type.
+"""
+
+from . import agencies, applications, cases  # noqa: F401
+
+AGENCIES_TOPIC = "gongkai.agencies"
+APPLICATIONS_TOPIC = "gongkai.applications"
+CASES_TOPIC = "gongkai.cases"
+ALL_TOPICS = (AGENCIES_TOPIC, APPLICATIONS_TOPIC, CASES_TOPIC)

@@ -1,0 +1,42 @@
+"""Agencies are tenants, configured as data (the city file) and announced as events."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from shared.events import event_type
+
+
+class Office(BaseModel):
+    name: str
+    address: str = ""
+    phone: str = ""
+
+
+class AgencyPolicies(BaseModel):
+    """Choices the law leaves to the agency (DOMAIN.md, marked *(policy)*), with their defaults."""
+
+    online_receipt: Literal["auto", "staff"] = Field(
+        "auto", description="Online applications confirmed on submission, or by staff"
+    )
+    correction_period_working_days: int = Field(15, ge=1, le=60)
+    extension_notice_written: bool = True
+    fee_pauses_clock: bool = True
+    sms_provider: str = "dev"
+
+
+@event_type("AgencyConfigured", 1)
+class AgencyConfigured(BaseModel):
+    agency_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")
+    name: str = Field(min_length=2)
+    case_prefix: str = Field(pattern=r"^[A-Z0-9]{2,12}$")
+    disclosure_body: str
+    address: str
+    postal_code: str = ""
+    phone: str
+    office_hours: str = ""
+    reconsideration_organ: Office
+    court: Office
+    policies: AgencyPolicies = AgencyPolicies()

@@ -1,0 +1,74 @@
+"""Facts recorded by intake."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel
+
+from shared.events import event_type
+
+
+class ApplicantType(StrEnum):
+    """The six applicant columns of report table 三 (REPORT_FORMAT.md)."""
+
+    natural_person = "natural_person"
+    commercial_enterprise = "commercial_enterprise"
+    research_institution = "research_institution"
+    public_interest_org = "public_interest_org"
+    legal_service_org = "legal_service_org"
+    other_org = "other_org"
+
+
+class Channel(StrEnum):
+    """How the application reached the agency; it decides how the receipt date is fixed (§2)."""
+
+    in_person = "in_person"
+    post_signed = "post_signed"
+    ordinary_letter = "ordinary_letter"
+    online = "online"
+    fax = "fax"
+    email = "email"
+
+
+class Applicant(BaseModel):
+    type: ApplicantType
+    name: str
+    id_document_type: str | None = None
+    id_number: str | None = None
+    credit_code: str | None = None
+    legal_representative: str | None = None
+    contact_name: str | None = None
+    mobile: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+    postal_code: str | None = None
+
+
+class RequestedInformation(BaseModel):
+    description: str
+    purpose: str | None = None
+    medium: str = "electronic"
+    delivery: str = "online"
+
+
+@event_type("ApplicationSubmitted", 1)
+class ApplicationSubmitted(BaseModel):
+    application_id: uuid.UUID
+    case_number: str
+    channel: Channel
+    submitted_at: datetime
+    applicant: Applicant
+    request: RequestedInformation
+
+
+@event_type("ReceiptConfirmed", 1)
+class ReceiptConfirmed(BaseModel):
+    """Fixes the receipt date (收到申请之日, Art. 31); the statutory clock starts from it."""
+
+    application_id: uuid.UUID
+    received_on: date
+    confirmation: str

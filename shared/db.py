@@ -1,0 +1,111 @@
+"""PostgreSQL wiring: one schema per service on the configured server (DESIGN: no service reads
+another's tables), migrations with alembic, and the tables every service shares in shape."""
+
+from __future__ import annotations
+
+from importlib import resources
+from urllib.parse import urlsplit, urlunsplit
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+
+def async_url(url: str) -> str:
+    parts = urlsplit(url)
+    scheme = "postgresql+asyncpg"
+    return urlunsplit((scheme, parts.netloc, parts.path, parts.query, parts.fragment))
+
+
+def plain_url(url: str) -> str:
+    """The URL as asyncpg itself takes it (for LISTEN/NOTIFY and bulk work)."""
+    parts = urlsplit(url)
+    return urlunsplit(("postgresql", parts.netloc, parts.path, parts.query, parts.fragment))
+
+
+def make_engine(url: str, schema: str, pool_size: int = 8) -> AsyncEngine:
+    return create_async_engine(
+        async_url(url),
+        pool_size=pool_size,
+        max_overflow=4,
+        pool_pre_ping=True,
+        connect_args={"server_settings": {"search_path": schema, "timezone": "UTC"}},
+    )
+
+
+def standard_ddl() -> list[str]:
+    """Tables of the same shape in every service's schema: its event store with outbox, and its
+    inbox of consumed events (the idempotency record and the source for replays)."""
+    return [
+        """CREATE TABLE events (
+            position bigserial PRIMARY KEY,
+            event_id uuid NOT NULL UNIQUE,
+            stream_id text NOT NULL,
+            stream_position integer NOT NULL,
+            type text NOT NULL,
+            version integer NOT NULL,
+            agency text NOT NULL,
+            occurred_at timestamptz NOT NULL,
+            recorded_at timestamptz NOT NULL DEFAULT now(),
+            actor text NOT NULL,
+            correlation_id uuid NOT NULL,
+            causation_id uuid,
+            topic text,
+            payload jsonb NOT NULL,
+            UNIQUE (stream_id, stream_position)
+        )""",
+        # Facts are append-only (DESIGN invariant 4): the database refuses edits too.
+        """CREATE FUNCTION events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+           BEGIN RAISE EXCEPTION 'events are append-only'; END $$""",
+        """CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events
+           FOR EACH ROW EXECUTE FUNCTION events_append_only()""",
+        """CREATE TABLE outbox (
+            id bigserial PRIMARY KEY, position bigint NOT NULL, topic text NOT NULL
+        )""",
+        "CREATE TABLE relay_state (topic text PRIMARY KEY, published bigint NOT NULL DEFAULT 0)",
+        """CREATE TABLE inbox (
+            seq bigserial PRIMARY KEY,
+            event_id uuid NOT NULL UNIQUE,
+            topic text NOT NULL,
+            envelope jsonb NOT NULL,
+            received_at timestamptz NOT NULL DEFAULT now()
+        )""",
+        """CREATE TABLE dead_letters (
+            id bigserial PRIMARY KEY,
+            topic text NOT NULL,
+            event_id uuid,
+            raw text NOT NULL,
+            reason text NOT NULL,
+            recorded_at timestamptz NOT NULL DEFAULT now()
+        )""",
+    ]
+
+
+def _alembic_config(service: str, url: str) -> Config:
+    cfg = Config()
+    location = resources.files(f"services.{service}.adapters") / "migrations"
+    cfg.set_main_option("script_location", str(location))
+    cfg.set_main_option("sqlalchemy.url", async_url(url))
+    cfg.attributes["schema"] = service
+    return cfg
+
+
+async def migrate(service: str, url: str) -> None:
+    """Bring the service's schema to the latest migration (idempotent: safe at every start)."""
+    engine = create_async_engine(async_url(url))
+    try:
+        async with engine.begin() as conn:
+            # Serialise concurrent starters: one migrates, the others then find nothing to do.
+            await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('gongkai-migrate'))"))
+            await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{service}"'))
+            await conn.execute(text(f'SET LOCAL search_path TO "{service}"'))
+            cfg = _alembic_config(service, url)
+
+            def upgrade(sync_conn) -> None:
+                cfg.attributes["connection"] = sync_conn
+                command.upgrade(cfg, "head")
+
+            await conn.run_sync(upgrade)
+    finally:
+        await engine.dispose()

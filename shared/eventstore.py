@@ -1,0 +1,96 @@
+"""The append-only event store of a writing service, with its transactional outbox.
+
+`append` writes the events and their outbox rows in the caller's transaction, so an event is
+either durably stored *and* queued for Kafka, or neither (DESIGN invariant 1).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from shared.events import Envelope
+
+OUTBOX_CHANNEL = "gongkai_outbox"
+
+_INSERT = text(
+    """WITH e AS (
+         INSERT INTO events (event_id, stream_id, stream_position, type, version, agency,
+                             occurred_at, actor, correlation_id, causation_id, topic, payload)
+         VALUES (:event_id, :stream_id, :stream_position, :type, :version, :agency,
+                 :occurred_at, :actor, :correlation_id, :causation_id, :topic,
+                 CAST(:payload AS jsonb))
+         RETURNING position, topic)
+       INSERT INTO outbox (position, topic) SELECT position, topic FROM e WHERE topic IS NOT NULL"""
+)
+
+
+class ConcurrencyError(Exception):
+    """Another writer appended to the stream first; reload and decide again."""
+
+
+def _row(event: Envelope, topic: str | None) -> dict[str, Any]:
+    return {
+        "event_id": event.event_id,
+        "stream_id": event.stream_id,
+        "stream_position": event.stream_position,
+        "type": event.type,
+        "version": event.version,
+        "agency": event.agency,
+        "occurred_at": event.occurred_at,
+        "actor": event.actor,
+        "correlation_id": event.correlation_id,
+        "causation_id": event.causation_id,
+        "topic": topic,
+        "payload": json.dumps(event.payload, ensure_ascii=False),
+    }
+
+
+async def append(conn: AsyncConnection, events: Sequence[Envelope], topic: str | None) -> None:
+    """Append events (already numbered by the caller's decision) and queue them for `topic`."""
+    if not events:
+        return
+    try:
+        async with conn.begin_nested():
+            await conn.execute(_INSERT, [_row(e, topic) for e in events])
+    except IntegrityError as exc:
+        if "stream_id" in str(exc.orig) or "stream_position" in str(exc.orig):
+            raise ConcurrencyError(events[0].stream_id) from exc
+        raise
+    if topic is not None:
+        await conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": OUTBOX_CHANNEL})
+
+
+def envelope_from_row(row: Any, source: str) -> Envelope:
+    return Envelope(
+        event_id=row.event_id,
+        type=row.type,
+        version=row.version,
+        stream_id=row.stream_id,
+        stream_position=row.stream_position,
+        agency=row.agency,
+        occurred_at=row.occurred_at,
+        actor=row.actor,
+        correlation_id=row.correlation_id,
+        causation_id=row.causation_id,
+        source=source,
+        position=row.position,
+        payload=row.payload if isinstance(row.payload, dict) else json.loads(row.payload),
+    )
+
+
+async def read_stream(conn: AsyncConnection, stream_id: str, source: str) -> list[Envelope]:
+    rows = await conn.execute(
+        text("SELECT * FROM events WHERE stream_id = :s ORDER BY stream_position"),
+        {"s": stream_id},
+    )
+    return [envelope_from_row(r, source) for r in rows]
+
+
+async def last_position(conn: AsyncConnection) -> int:
+    return (await conn.execute(text("SELECT coalesce(max(position), 0) FROM events"))).scalar_one()

@@ -1,0 +1,133 @@
+"""HTTP conventions shared by the services: RFC 9457 problem+json errors, /healthz, /metrics."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import make_asgi_app
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM = "application/problem+json"
+
+_STATUS_TITLES = {
+    400: "请求有误",
+    401: "未经身份验证",
+    403: "无权访问",
+    404: "未找到",
+    405: "不支持该请求方法",
+    409: "请求冲突",
+    413: "请求内容过大",
+    415: "不支持的内容类型",
+    422: "申请内容不符合要求",
+    429: "请求过于频繁",
+    500: "服务器内部错误",
+    503: "服务暂不可用",
+}
+
+
+class Problem(Exception):
+    """An error the client can act on; rendered as problem+json."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        field: str | None = None,
+        title: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.title = title or _STATUS_TITLES.get(status, "错误")
+        self.errors = [{"field": field, "message": detail}] if field else []
+        self.headers = headers
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title or _STATUS_TITLES.get(status, "错误"),
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _field(error: dict[str, Any]) -> str:
+    parts = [str(p) for p in error["loc"] if p not in ("body", "query", "path", "header")]
+    # A cross-field rule raised at the model's level names the field it is about.
+    named = getattr((error.get("ctx") or {}).get("error"), "field", None)
+    if named:
+        parts.append(named)
+    return ".".join(parts) or "body"
+
+
+def _message(error: dict[str, Any]) -> str:
+    ctx = error.get("ctx") or {}
+    if error.get("type") == "value_error" and "error" in ctx:
+        return str(ctx["error"])
+    return {
+        "missing": "此项为必填项",
+        "string_too_short": "内容过短",
+        "string_too_long": "内容过长",
+        "enum": "取值不在允许范围内",
+        "literal_error": "取值不在允许范围内",
+        "json_invalid": "请求内容不是有效的JSON",
+        "date_from_datetime_parsing": "日期格式应为YYYY-MM-DD",
+        "date_parsing": "日期格式应为YYYY-MM-DD",
+        "uuid_parsing": "编号格式不正确",
+        "extra_forbidden": "不允许的字段",
+        "int_parsing": "应为整数",
+    }.get(error.get("type", ""), error.get("msg", "取值无效"))
+
+
+def install(app: FastAPI, service: str) -> None:
+    """Error handlers, /healthz and /metrics for one service's app."""
+
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        log.info("%s %s -> %d %s %s", request.method, request.url.path, exc.status,
+                 exc.detail, [e["field"] for e in exc.errors])
+        return problem_response(exc.status, exc.detail, title=exc.title, errors=exc.errors,
+                                instance=request.url.path, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"field": _field(e), "message": _message(e)} for e in exc.errors()]
+        log.info("%s %s -> 422 invalid fields %s", request.method, request.url.path,
+                 [e["field"] for e in errors])
+        detail = "；".join(f"{e['field']}：{e['message']}" for e in errors)
+        return problem_response(422, detail, errors=errors, instance=request.url.path)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else _STATUS_TITLES.get(exc.status_code)
+        return problem_response(exc.status_code, detail or "错误", instance=request.url.path)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("%s %s failed", request.method, request.url.path)
+        return problem_response(500, "处理请求时发生内部错误，请稍后重试。",
+                                instance=request.url.path)
+
+    app.mount("/metrics", make_asgi_app())

@@ -1,0 +1,140 @@
+"""Consuming events exactly once in effect (DESIGN invariant 2).
+
+Each consumed event is stored in the service's inbox in the same transaction as the change it
+causes; an event already in the inbox is skipped, so redelivery, restarts and rebalances change
+nothing. The stored copies are also what a replay rebuilds projections from, since the
+embedded broker forgets its topics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from shared.events import Envelope, UnknownEvent
+from shared.metrics import DEAD_LETTERS, EVENTS_CONSUMED, HANDLER_SECONDS
+
+log = logging.getLogger(__name__)
+
+Apply = Callable[[AsyncConnection, Envelope], Awaitable[None]]
+
+
+class Unprocessable(Exception):
+    """The event can never be applied (it contradicts the rules); set it aside with the reason."""
+
+
+class NotReady(Exception):
+    """The event depends on something not yet received; try the batch again shortly."""
+
+
+_INSERT = text(
+    """INSERT INTO inbox (event_id, topic, envelope)
+       SELECT i, :topic, CAST(e AS jsonb) FROM unnest(CAST(:ids AS uuid[]), CAST(:envs AS text[]))
+            WITH ORDINALITY AS t(i, e, n)
+       ORDER BY n
+       ON CONFLICT (event_id) DO NOTHING
+       RETURNING event_id"""
+)
+
+
+def _parse(raw: Any) -> Envelope:
+    if isinstance(raw, bytes | bytearray):
+        raw = raw.decode()
+    return Envelope.from_json(raw)
+
+
+class Inbox:
+    def __init__(self, service: str, engine: AsyncEngine, apply: Apply) -> None:
+        self.service = service
+        self.engine = engine
+        self.apply = apply
+
+    async def receive(self, topic: str, messages: Sequence[Any], retry_for: float = 30.0) -> None:
+        """Apply a batch; retries transient failures, then raises so the batch is redelivered."""
+        envelopes: list[Envelope] = []
+        rejected: list[tuple[Any, str]] = []
+        for raw in messages:
+            try:
+                envelopes.append(_parse(raw))
+            except (ValidationError, ValueError, TypeError) as exc:
+                rejected.append((raw, f"unreadable envelope: {exc}"))
+        deadline = time.monotonic() + retry_for
+        delay = 0.1
+        while True:
+            started = time.perf_counter()
+            try:
+                await self._apply_batch(topic, envelopes, rejected)
+                HANDLER_SECONDS.labels(self.service, topic).observe(time.perf_counter() - started)
+                return
+            except (NotReady, DBAPIError, OSError) as exc:
+                if time.monotonic() > deadline:
+                    raise
+                log.warning("%s: batch from %s not applied yet (%s); retrying", self.service,
+                            topic, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    async def _apply_batch(
+        self, topic: str, envelopes: list[Envelope], rejected: list[tuple[Any, str]]
+    ) -> None:
+        async with self.engine.begin() as conn:
+            for raw, reason in rejected:
+                await self._dead_letter(conn, topic, None, raw, reason)
+            if not envelopes:
+                return
+            fresh = set(
+                (
+                    await conn.execute(
+                        _INSERT,
+                        {
+                            "topic": topic,
+                            "ids": [str(e.event_id) for e in envelopes],
+                            "envs": [e.model_dump_json() for e in envelopes],
+                        },
+                    )
+                ).scalars()
+            )
+            for envelope in envelopes:
+                if envelope.event_id not in fresh:
+                    EVENTS_CONSUMED.labels(self.service, envelope.type, "duplicate").inc()
+                    continue
+                fresh.discard(envelope.event_id)  # a batch may carry the same event twice
+                await self._apply_one(conn, topic, envelope)
+
+    async def _apply_one(self, conn: AsyncConnection, topic: str, envelope: Envelope) -> None:
+        try:
+            async with conn.begin_nested():
+                await self.apply(conn, envelope)
+            EVENTS_CONSUMED.labels(self.service, envelope.type, "applied").inc()
+        except (Unprocessable, UnknownEvent, ValidationError) as exc:
+            await self._dead_letter(conn, topic, envelope, envelope.model_dump_json(), str(exc))
+
+    async def _dead_letter(
+        self, conn: AsyncConnection, topic: str, envelope: Envelope | None, raw: Any, reason: str
+    ) -> None:
+        log.error("%s: dead-lettered a message from %s: %s", self.service, topic, reason)
+        raw_text = raw if isinstance(raw, str) else json.dumps(raw, default=str)
+        await conn.execute(
+            text(
+                """INSERT INTO dead_letters (topic, event_id, raw, reason)
+                   VALUES (:topic, :event_id, :raw, :reason)"""
+            ),
+            {
+                "topic": topic,
+                "event_id": envelope.event_id if envelope else None,
+                "raw": raw_text,
+                "reason": reason[:2000],
+            },
+        )
+        DEAD_LETTERS.labels(self.service, topic).inc()
+        EVENTS_CONSUMED.labels(self.service, envelope.type if envelope else "unknown",
+                               "dead_letter").inc()

@@ -1,0 +1,134 @@
+"""What every service process runs beside its HTTP API: the database engine, the outbox relay,
+the Kafka subscriptions and background loops; started and stopped with the app's lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from sqlalchemy import text
+
+from shared import kafka
+from shared.clock import Clock, clock_from_setting
+from shared.contracts import ALL_TOPICS
+from shared.db import make_engine, plain_url
+from shared.inbox import Apply, Inbox
+from shared.relay import Relay
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    def __init__(self, service: str, settings: Settings, clock: Clock | None = None) -> None:
+        database_url, bootstrap = settings.require_infrastructure()
+        self.service = service
+        self.settings = settings
+        self.bootstrap = bootstrap
+        self.clock = clock or clock_from_setting(settings.clock)
+        self.engine = make_engine(database_url, service)
+        self.dsn = plain_url(database_url)
+        self.relay: Relay | None = None
+        self.broker: KafkaBroker | None = None
+        self._loops: list[tuple[str, Callable[[], Awaitable[None]]]] = []
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def publishes(self) -> None:
+        self.relay = Relay(self.service, self.engine, self.dsn, self.bootstrap)
+        self.loop("relay", self.relay.run)
+
+    def consumes(self, topic: str, apply: Apply) -> Inbox:
+        """Subscribe to a topic; each batch is applied in one transaction, then committed."""
+        if self.broker is None:
+            self.broker = KafkaBroker(
+                self.bootstrap, logger=log, log_level=logging.DEBUG, client_id=self.service
+            )
+        inbox = Inbox(self.service, self.engine, apply)
+
+        # The ack policy is chosen on purpose: offsets are committed only after the batch's
+        # transaction committed; a failure rewinds the batch (at-least-once delivery, made
+        # exactly-once in effect by the inbox).
+        @self.broker.subscriber(
+            topic,
+            group_id=f"gongkai-{self.service}-{topic}",
+            batch=True,
+            max_records=1000,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=self.settings.fetch_max_wait_ms,
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+        )
+        async def handle(messages: list[Any]) -> None:
+            await inbox.receive(topic, messages)
+
+        return inbox
+
+    def loop(self, name: str, run: Callable[[], Awaitable[None]]) -> None:
+        """A background loop that must run as long as the service does."""
+        self._loops.append((name, run))
+
+    async def start(self) -> None:
+        await kafka.ensure_topics(self.bootstrap, ALL_TOPICS, self.settings.topic_partitions)
+        if self.broker is not None:
+            await self.broker.start()
+        for name, run in self._loops:
+            task = asyncio.create_task(run(), name=f"{self.service}-{name}")
+            task.add_done_callback(self._loop_ended)
+            self._tasks.append(task)
+
+    def _loop_ended(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled():
+            return
+        # A service whose relay or sweep has died must not look alive: stop the process so the
+        # supervisor (or Kubernetes) sees it and restarts it.
+        log.critical("%s: background loop %s stopped: %r; shutting down", self.service,
+                     task.get_name(), task.exception())
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.broker is not None:
+            await self.broker.stop()
+        await self.engine.dispose()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: FastAPI) -> AsyncIterator[None]:
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
+
+    def health_router(self) -> APIRouter:
+        router = APIRouter()
+
+        @router.get("/healthz", tags=["operations"], summary="Liveness and readiness")
+        async def healthz() -> dict[str, Any]:
+            checks: dict[str, Any] = {}
+            try:
+                async with self.engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+                checks["database"] = "ok"
+            except Exception as exc:  # health reports, it never raises
+                checks["database"] = f"unavailable: {type(exc).__name__}"
+            for task in self._tasks:
+                checks[task.get_name()] = "running" if not task.done() else "stopped"
+            ok = all(v in ("ok", "running") for v in checks.values())
+            if not ok:
+                from shared.http import Problem
+
+                raise Problem(503, "服务暂不可用", headers={"Retry-After": "5"})
+            return {"service": self.service, "status": "ok", "checks": checks}
+
+        return router

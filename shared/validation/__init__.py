@@ -1,0 +1,1 @@
+"""Input validation helpers shared across gongkai services."""
