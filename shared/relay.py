@@ -48,9 +48,16 @@ class Relay:
         self._wake = asyncio.Event()
         self._producer = None
 
-    async def run(self, check_every: float = 10.0) -> None:
+    async def start(self) -> None:
         self._producer = kafka.producer(self.bootstrap)
         await self._producer.start()
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+
+    async def run(self, check_every: float = 10.0) -> None:
+        await self.start()
         listener = await self._listen()
         try:
             await self.check_broker()
@@ -72,7 +79,7 @@ class Relay:
                         await asyncio.wait_for(self._wake.wait(), timeout=1.0)
         finally:
             await listener.close()
-            await self._producer.stop()
+            await self.stop()
 
     async def _listen(self) -> asyncpg.Connection:
         conn = await asyncpg.connect(self.dsn)

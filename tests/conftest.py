@@ -19,7 +19,7 @@ E2E_START = "2025-09-22T10:00:00+08:00"
 
 
 def eventually(probe: Callable[[], T], *, timeout: float = 30.0, interval: float = 0.1) -> T:
-    """Poll until `probe` returns a truthy value without raising; the last error if it never does."""
+    """Poll until `probe` returns a truthy value without raising; else raise its last error."""
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -35,7 +35,8 @@ def eventually(probe: Callable[[], T], *, timeout: float = 30.0, interval: float
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The embedded PostgreSQL and broker, migrated, with the test agencies loaded."""
     from dataclasses import replace
 
     from gongkai.stack import Stack, test_settings
@@ -47,12 +48,19 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         stack.start_infrastructure()
         asyncio.run(stack.prepare())
         asyncio.run(_load_test_city(stack.database_url, settings.clock))
-        for service in ("intake", "casework", "reporting", "notify"):
-            stack.start_service(service)
-        stack.wait_healthy(timeout=90)
         yield stack
     finally:
         stack.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(infra: Any) -> Any:
+    """The four services running as processes on the infrastructure."""
+    for service in ("intake", "casework", "reporting", "notify"):
+        if service not in infra.processes:
+            infra.start_service(service)
+    infra.wait_healthy(timeout=90)
+    return infra
 
 
 TEST_AGENCIES = ("e2e-flow", "e2e-idem", "e2e-restart", "e2e-bad", "e2e-broker")

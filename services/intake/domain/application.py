@@ -78,7 +78,10 @@ class ApplicantForm(BaseModel):
             if not self.id_number:
                 raise _field_error("id_number", "自然人申请须填写身份证件号码")
             if self.id_document_type is IdDocument.resident_id:
-                self.id_number = validate_resident_id(self.id_number)
+                try:
+                    self.id_number = validate_resident_id(self.id_number)
+                except ValueError as exc:
+                    raise _field_error("id_number", str(exc)) from None
         else:
             if not self.credit_code:
                 raise _field_error("credit_code", "法人或其他组织申请须填写统一社会信用代码")

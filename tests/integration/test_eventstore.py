@@ -1,0 +1,71 @@
+"""The event store on real PostgreSQL: append-only, optimistic concurrency, outbox in the same
+transaction."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from shared import eventstore
+from shared.contracts.applications import ReceiptConfirmed
+from shared.events import new_event
+
+pytestmark = pytest.mark.e2e
+
+
+def receipt(stream: uuid.UUID, position: int):
+    return new_event(
+        ReceiptConfirmed(application_id=stream, received_on="2025-09-22", confirmation="test"),
+        stream_id=str(stream), stream_position=position, agency="e2e-flow",
+        occurred_at=datetime(2025, 9, 22, 2, tzinfo=UTC), actor="test",
+        correlation_id=uuid.uuid4(),
+    )
+
+
+async def test_appended_events_are_read_back_and_queued_in_the_outbox(engine):
+    stream = uuid.uuid4()
+    async with engine.begin() as conn:
+        await eventstore.append(conn, [receipt(stream, 1), receipt(stream, 2)], "t.topic")
+    async with engine.connect() as conn:
+        events = await eventstore.read_stream(conn, str(stream), "test")
+        queued = (await conn.execute(text("SELECT count(*) FROM outbox"))).scalar_one()
+    assert [e.stream_position for e in events] == [1, 2]
+    assert events[0].body().received_on.isoformat() == "2025-09-22"
+    assert queued == 2
+
+
+async def test_a_second_writer_at_the_same_position_is_refused(engine):
+    stream = uuid.uuid4()
+    async with engine.begin() as conn:
+        await eventstore.append(conn, [receipt(stream, 1)], "t.topic")
+    with pytest.raises(eventstore.ConcurrencyError):
+        async with engine.begin() as conn:
+            await eventstore.append(conn, [receipt(stream, 1)], "t.topic")
+    async with engine.connect() as conn:
+        assert len(await eventstore.read_stream(conn, str(stream), "test")) == 1
+        assert (await conn.execute(text("SELECT count(*) FROM outbox"))).scalar_one() == 1
+
+
+async def test_a_rolled_back_transaction_leaves_neither_event_nor_outbox_row(engine):
+    stream = uuid.uuid4()
+    with pytest.raises(RuntimeError):
+        async with engine.begin() as conn:
+            await eventstore.append(conn, [receipt(stream, 1)], "t.topic")
+            raise RuntimeError("crash before commit")
+    async with engine.connect() as conn:
+        assert await eventstore.read_stream(conn, str(stream), "test") == []
+        assert (await conn.execute(text("SELECT count(*) FROM outbox"))).scalar_one() == 0
+
+
+async def test_events_cannot_be_updated_or_deleted(engine):
+    stream = uuid.uuid4()
+    async with engine.begin() as conn:
+        await eventstore.append(conn, [receipt(stream, 1)], None)
+    for statement in ("UPDATE events SET actor = 'someone else'", "DELETE FROM events"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            async with engine.begin() as conn:
+                await conn.execute(text(statement))

@@ -1,0 +1,70 @@
+"""The outbox relay against the real broker: publishes keyed by case, in order, and
+re-publishes everything when the broker has lost what it held."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
+from sqlalchemy import text
+
+from shared import eventstore
+from shared.db import plain_url
+from shared.relay import Relay
+from tests.integration.test_eventstore import receipt
+
+pytestmark = pytest.mark.e2e
+
+
+async def _read_all(bootstrap: str, topic: str, expected: int) -> list[tuple[str, int]]:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                enable_auto_commit=False, group_id=f"reader-{uuid.uuid4()}")
+    await consumer.start()
+    seen: list[tuple[str, int]] = []
+    try:
+        async with asyncio.timeout(30):
+            while len(seen) < expected:
+                for messages in (await consumer.getmany(timeout_ms=500)).values():
+                    for m in messages:
+                        env = __import__("json").loads(m.value)
+                        assert m.key.decode() == env["stream_id"]
+                        seen.append((env["stream_id"], env["stream_position"]))
+    finally:
+        await consumer.stop()
+    return seen
+
+
+async def test_relay_publishes_in_order_and_republishes_after_the_broker_lost_it(engine, infra):
+    topic = f"it.relay.{uuid.uuid4().hex[:8]}"
+    relay = Relay(f"it-{uuid.uuid4().hex[:8]}", engine, plain_url(infra.database_url),
+                  infra.bootstrap)
+    streams = [uuid.uuid4(), uuid.uuid4()]
+    async with engine.begin() as conn:
+        for s in streams:
+            await eventstore.append(conn, [receipt(s, 1), receipt(s, 2), receipt(s, 3)], topic)
+    await relay.start()
+    try:
+        assert await relay.check_broker() == {}  # a first start: nothing was published before
+        assert await relay.publish_batch() == 6
+        assert await relay.publish_batch() == 0
+        seen = await _read_all(infra.bootstrap, topic, 6)
+        for s in streams:
+            assert [p for sid, p in seen if sid == str(s)] == [1, 2, 3]
+
+        # The broker forgets (as the embedded one does when it restarts): the marker is gone.
+        admin = AIOKafkaAdminClient(bootstrap_servers=infra.bootstrap)
+        await admin.start()
+        await admin.delete_topics([relay.marker])
+        await admin.close()
+        assert await relay.check_broker() == {topic: 6}
+        assert await relay.publish_batch() == 6
+        async with engine.connect() as conn:
+            left = (await conn.execute(text("SELECT count(*) FROM outbox"))).scalar_one()
+        assert left == 0
+        assert len(await _read_all(infra.bootstrap, topic, 12)) == 12
+        assert await relay.check_broker() == {}  # the marker is back: no second re-publish
+    finally:
+        await relay.stop()
