@@ -80,6 +80,10 @@ class Broker:
     def alive(self) -> bool:
         return self.process.poll() is None
 
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait()
+
     def stop(self) -> None:
         if self.alive():
             self.process.terminate()

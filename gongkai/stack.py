@@ -116,6 +116,12 @@ class Stack:
             process.kill()
             process.wait()
 
+    def restart_broker(self) -> None:
+        """A new, empty embedded broker on the same port (what a restart of the stack gets)."""
+        assert self.broker is not None, "only the embedded broker can be restarted"
+        self.broker.kill()
+        self.broker = Broker(self.broker.port, self.logs / "broker.log")
+
     def dead(self) -> list[str]:
         """Parts that stopped on their own: the stack must not carry on without them."""
         gone = [s for s, p in self.processes.items() if p.poll() is not None]
