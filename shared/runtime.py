@@ -17,6 +17,7 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy import text
 
 from shared import kafka
+from shared.auth import load_secret, staff_dependency
 from shared.clock import Clock, clock_from_setting
 from shared.contracts import ALL_TOPICS
 from shared.db import make_engine, plain_url
@@ -36,9 +37,13 @@ class Runtime:
         self.clock = clock or clock_from_setting(settings.clock)
         self.engine = make_engine(database_url, service)
         self.dsn = plain_url(database_url)
+        self.secret = load_secret(settings.home)
+        # FastAPI dependency: the authenticated staff member of a request (401 otherwise).
+        self.staff = staff_dependency(lambda: self.secret, lambda: self.clock)
         self.relay: Relay | None = None
         self.broker: KafkaBroker | None = None
         self._loops: list[tuple[str, Callable[[], Awaitable[None]]]] = []
+        self._before_start: list[Callable[[], Awaitable[None]]] = []
         self._tasks: list[asyncio.Task[None]] = []
 
     def publishes(self) -> None:
@@ -70,12 +75,18 @@ class Runtime:
 
         return inbox
 
+    def before_start(self, step: Callable[[], Awaitable[None]]) -> None:
+        """Work that must be done before consuming (seeding reference data)."""
+        self._before_start.append(step)
+
     def loop(self, name: str, run: Callable[[], Awaitable[None]]) -> None:
         """A background loop that must run as long as the service does."""
         self._loops.append((name, run))
 
     async def start(self) -> None:
         await kafka.ensure_topics(self.bootstrap, ALL_TOPICS, self.settings.topic_partitions)
+        for step in self._before_start:
+            await step()
         if self.broker is not None:
             await self.broker.start()
         for name, run in self._loops:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from fastapi import FastAPI
 
-from services.casework.domain.calendar import default_calendar
+from services.casework.adapters import calendar_store
 from services.casework.entrypoints.http import router
 from services.casework.service_layer import handlers
 from shared import http
@@ -13,16 +16,35 @@ from shared.runtime import Runtime
 from shared.settings import Settings
 
 SERVICE = "casework"
+log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+async def _sweep_forever(runtime: Runtime, every: float) -> None:
+    """Lapses are found by the system, so nothing depends on a person remembering."""
+    while True:
+        try:
+            changed = await handlers.sweep(runtime.engine, runtime.clock)
+            if changed:
+                log.info("sweep: %d cases changed", changed)
+        except Exception:  # the sweep must survive a bad moment (database restart …)
+            log.exception("sweep failed; retrying")
+        await asyncio.sleep(every)
+
+
+async def _seed_calendar(runtime: Runtime) -> None:
+    async with runtime.engine.begin() as conn:
+        await calendar_store.seed(conn)
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
+               sweep_every: float = 30.0) -> FastAPI:
     runtime = runtime or Runtime(SERVICE, settings or Settings.from_env())
-    calendar = default_calendar()
+    runtime.before_start(lambda: _seed_calendar(runtime))
     runtime.publishes()
     runtime.consumes(AGENCIES_TOPIC, handlers.on_agency_event)
-    runtime.consumes(
-        APPLICATIONS_TOPIC, lambda conn, env: handlers.on_application_event(conn, env, calendar)
-    )
+    runtime.consumes(APPLICATIONS_TOPIC, lambda conn, env: handlers.on_application_event(
+        conn, env, runtime.clock))
+    runtime.loop("sweep", lambda: _sweep_forever(runtime, sweep_every))
     app = FastAPI(
         title="gongkai casework",
         description="Cases, statutory deadlines and the staff's actions.",
@@ -32,5 +54,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.runtime = runtime
     http.install(app, SERVICE)
     app.include_router(runtime.health_router())
-    app.include_router(router)
+    app.include_router(router(runtime))
     return app

@@ -24,6 +24,10 @@ class AgencyPolicies(BaseModel):
     correction_period_working_days: int = Field(15, ge=1, le=60)
     extension_notice_written: bool = True
     fee_pauses_clock: bool = True
+    # Edges of a consultation pause (Art. 32/34: its time is not counted). Default: the pause
+    # starts the working day after dispatch and ends on the day the answer is received.
+    pause_includes_dispatch_day: bool = False
+    pause_includes_answer_day: bool = True
     sms_provider: str = "dev"
 
 

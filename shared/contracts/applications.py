@@ -63,6 +63,10 @@ class ApplicationSubmitted(BaseModel):
     submitted_at: datetime
     applicant: Applicant
     request: RequestedInformation
+    # Staff registration: the day the application reached the agency (handed in, arrived by
+    # post, fax or e-mail); a receipt date can never be earlier. Online: the submission's date.
+    arrived_on: date | None = None
+    registered_by: str | None = None
 
 
 @event_type("ReceiptConfirmed", 1)
@@ -72,3 +76,4 @@ class ReceiptConfirmed(BaseModel):
     application_id: uuid.UUID
     received_on: date
     confirmation: str
+    confirmed_by: str | None = None

@@ -1,14 +1,22 @@
-"""Facts recorded by casework."""
+"""Facts recorded by casework. Every fact of a case's life carries its business date `on`
+(Asia/Shanghai), which may be earlier than the moment it was recorded (back-dating)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel
 
 from shared.contracts.applications import ApplicantType, Channel
 from shared.events import event_type
+
+ConsultationKind = Literal["third_party", "other_agency"]
+FeeMethod = Literal["per_item", "per_volume"]
+ReviewKind = Literal["reconsideration", "litigation_direct", "litigation_after_reconsideration"]
+ReviewResult = Literal["upheld", "corrected", "other"]
 
 
 @event_type("CaseOpened", 1)
@@ -18,6 +26,9 @@ class CaseOpened(BaseModel):
     channel: Channel
     applicant_type: ApplicantType
     applicant_name: str
+    # A one-way key of the applicant's ID or credit code: recognises the same applicant across
+    # cases (per-item fees are counted per applicant and month) without spreading the number.
+    applicant_key: str | None = None
     mobile: str | None = None
     email: str | None = None
     submitted_at: datetime
@@ -33,18 +44,160 @@ class CaseReceived(BaseModel):
 
 
 class DueDateBasis(BaseModel):
-    """The inputs that produced a due date, kept so anyone can recompute it by hand."""
+    """The inputs that produced a due date, kept so anyone can recompute it by hand:
+    due = counted_from + (working_days + extension_days + paused_working_days) working days,
+    unless a reasonable later date was set under Art. 35 (`set_date`)."""
 
     rule: str
     counted_from: date
     working_days: int
+    extension_days: int = 0
+    paused_working_days: int = 0
+    set_date: date | None = None
     provisional: bool
     calendar: str
 
 
 @event_type("DueDateSet", 1)
 class DueDateSet(BaseModel):
+    """The due date changed (or the clock stopped: `due_on` is None while awaiting correction)."""
+
     application_id: uuid.UUID
-    due_on: date
+    due_on: date | None
     previous_due_on: date | None = None
-    basis: DueDateBasis
+    basis: DueDateBasis | None = None
+
+
+@event_type("CorrectionRequested", 1)
+class CorrectionRequested(BaseModel):
+    """补正告知 (Art. 30): one notice listing everything to correct; the clock stops."""
+
+    application_id: uuid.UUID
+    on: date
+    items: list[str]
+    period_working_days: int
+    correct_by: date
+
+
+@event_type("CorrectionReceived", 1)
+class CorrectionReceived(BaseModel):
+    application_id: uuid.UUID
+    on: date
+    late_reason: str | None = None
+
+
+@event_type("CorrectionLapsed", 1)
+class CorrectionLapsed(BaseModel):
+    application_id: uuid.UUID
+    on: date
+
+
+@event_type("ExtensionApproved", 1)
+class ExtensionApproved(BaseModel):
+    """延长答复期限 (Art. 33): once, at most 20 working days, approved by the body's head."""
+
+    application_id: uuid.UUID
+    on: date
+    working_days: int
+    approved_by: str
+    reason: str
+
+
+@event_type("ConsultationStarted", 1)
+class ConsultationStarted(BaseModel):
+    """征求意见 (Art. 32 third party, Art. 34 other agency): the clock pauses."""
+
+    application_id: uuid.UUID
+    on: date
+    kind: ConsultationKind
+    party: str
+    answer_by: date
+
+
+@event_type("ConsultationEnded", 1)
+class ConsultationEnded(BaseModel):
+    application_id: uuid.UUID
+    on: date
+    kind: ConsultationKind
+    party: str
+    how: Literal["answered", "lapsed"]
+    answer: str | None = None
+
+
+@event_type("FeeNoticeIssued", 1)
+class FeeNoticeIssued(BaseModel):
+    application_id: uuid.UUID
+    on: date
+    method: FeeMethod
+    nth_this_month: int | None = None
+    pages: int | None = None
+    amount_yuan: Decimal
+    pay_by: date
+    pauses_clock: bool
+
+
+@event_type("FeePaid", 1)
+class FeePaid(BaseModel):
+    application_id: uuid.UUID
+    on: date
+    amount_yuan: Decimal
+
+
+@event_type("FeeLapsed", 1)
+class FeeLapsed(BaseModel):
+    application_id: uuid.UUID
+    on: date
+
+
+@event_type("ReasonsRequested", 1)
+class ReasonsRequested(BaseModel):
+    """Art. 35: volume or frequency clearly beyond reason; the applicant is asked why."""
+
+    application_id: uuid.UUID
+    on: date
+    note: str
+
+
+@event_type("CaseWithdrawn", 1)
+class CaseWithdrawn(BaseModel):
+    application_id: uuid.UUID
+    on: date
+    note: str = ""
+
+
+@event_type("CaseConcluded", 1)
+class CaseConcluded(BaseModel):
+    """One outcome per application (§5); the reply's issue date (or the lapse) concludes it."""
+
+    application_id: uuid.UUID
+    on: date
+    outcome: str
+    legal_basis: str
+    reply_text: str = ""
+    on_the_spot: bool = False
+
+
+@event_type("DeadlineBreached", 1)
+class DeadlineBreached(BaseModel):
+    application_id: uuid.UUID
+    on: date
+    due_on: date
+
+
+@event_type("ReviewFiled", 1)
+class ReviewFiled(BaseModel):
+    """A reconsideration or lawsuit about this case (counted in report table 四)."""
+
+    application_id: uuid.UUID
+    on: date
+    review_id: str
+    kind: ReviewKind
+    authority: str
+
+
+@event_type("ReviewDecided", 1)
+class ReviewDecided(BaseModel):
+    application_id: uuid.UUID
+    on: date
+    review_id: str
+    result: ReviewResult

@@ -1,95 +1,131 @@
-"""Casework's read model: one row per case for queues and lookups (rebuildable from events)."""
+"""Casework's read model: one row per case, written from the folded case after every change
+(so it is always what the events say), for queues, lookups and the sweep."""
 
 from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.contracts.cases import CaseOpened, CaseReceived, DueDateSet
+from services.casework.domain.case import Case
+
+_UPSERT = text(
+    """INSERT INTO cases (application_id, agency, case_number, status, channel, applicant_type,
+           applicant_name, applicant_key, received_on, due_on, due_provisional, due_basis,
+           paused_by, correct_by, fee_pay_by, next_deadline, extended, outcome, concluded_on,
+           last_event_at)
+       VALUES (:id, :agency, :number, :status, :channel, :atype, :aname, :akey, :received,
+           :due, :provisional, CAST(:basis AS jsonb), :paused, :correct_by, :pay_by, :next,
+           :extended, :outcome, :concluded, :at)
+       ON CONFLICT (application_id) DO UPDATE SET status = :status, received_on = :received,
+           due_on = :due, due_provisional = :provisional, due_basis = CAST(:basis AS jsonb),
+           paused_by = :paused, correct_by = :correct_by, fee_pay_by = :pay_by,
+           next_deadline = :next, extended = :extended, outcome = :outcome,
+           concluded_on = :concluded, last_event_at = :at"""
+)
 
 
-async def project(conn: AsyncConnection, agency: str, fact: BaseModel, at: datetime) -> None:
-    match fact:
-        case CaseOpened():
-            await conn.execute(
-                text(
-                    """INSERT INTO cases (application_id, agency, case_number, status,
-                           applicant_type, applicant_name, channel, last_event_at)
-                       VALUES (:id, :agency, :number, 'awaiting_receipt', :atype, :aname,
-                               :channel, :at)
-                       ON CONFLICT (application_id) DO NOTHING"""
-                ),
-                {"id": fact.application_id, "agency": agency, "number": fact.case_number,
-                 "atype": fact.applicant_type.value, "aname": fact.applicant_name,
-                 "channel": fact.channel.value, "at": at},
-            )
-        case CaseReceived():
-            await conn.execute(
-                text("""UPDATE cases SET status = 'open', received_on = :d, last_event_at = :at
-                        WHERE application_id = :id"""),
-                {"id": fact.application_id, "d": fact.received_on, "at": at},
-            )
-        case DueDateSet():
-            await conn.execute(
-                text(
-                    """UPDATE cases SET due_on = :d, due_provisional = :p,
-                           due_basis = CAST(:b AS jsonb), last_event_at = :at
-                       WHERE application_id = :id"""
-                ),
-                {"id": fact.application_id, "d": fact.due_on, "p": fact.basis.provisional,
-                 "b": fact.basis.model_dump_json(), "at": at},
-            )
+def next_deadline(case: Case) -> date | None:
+    """The earliest date on which time passing changes something (what the sweep looks at)."""
+    dates = [p.answer_by for p in case.open_pauses if p.answer_by]
+    if case.fee and not case.fee_paid_on:
+        dates.append(case.fee.pay_by)
+    if case.status == "awaiting_correction":
+        dates.append(case.correct_by)
+    elif case.due_on and not case.open_pauses and case.breached_for != case.due_on:
+        dates.append(case.due_on)
+    return None if case.concluded or not dates else min(dates)
 
 
-async def get_case(conn: AsyncConnection, application_id: uuid.UUID) -> dict[str, Any] | None:
-    row = (
-        await conn.execute(text("SELECT * FROM cases WHERE application_id = :id"),
-                           {"id": application_id})
-    ).mappings().first()
-    return _public(row) if row else None
+async def save(conn: AsyncConnection, case: Case, agency: str, applicant_name: str,
+               at: datetime) -> None:
+    paused = [p.key for p in case.open_pauses]
+    if case.status == "awaiting_correction":
+        paused.append("correction")
+    await conn.execute(_UPSERT, {
+        "id": case.application_id, "agency": agency, "number": case.case_number,
+        "status": case.status, "channel": case.channel.value,
+        "atype": case.applicant_type.value, "aname": applicant_name, "akey": case.applicant_key,
+        "received": case.received_on, "due": case.due_on,
+        "provisional": bool(case.due_basis and case.due_basis.provisional),
+        "basis": case.due_basis.model_dump_json() if case.due_basis else None,
+        "paused": paused, "correct_by": case.correct_by if case.status == "awaiting_correction"
+        else None, "pay_by": case.fee.pay_by if case.fee and not case.fee_paid_on else None,
+        "next": next_deadline(case), "extended": case.extended, "outcome": case.outcome,
+        "concluded": case.concluded_on, "at": at,
+    })
 
 
-async def list_open(conn: AsyncConnection, agency: str, limit: int) -> list[dict[str, Any]]:
-    rows = (
-        await conn.execute(
-            text(
-                """SELECT * FROM cases WHERE agency = :a AND status <> 'concluded'
-                   ORDER BY due_on NULLS FIRST, case_number LIMIT :n"""
-            ),
-            {"a": agency, "n": limit},
-        )
-    ).mappings()
-    return [_public(r) for r in rows]
+async def row(conn: AsyncConnection, application_id: uuid.UUID) -> dict[str, Any] | None:
+    found = (await conn.execute(text("SELECT * FROM cases WHERE application_id = :id"),
+                                {"id": application_id})).mappings().first()
+    return _public(found) if found else None
 
 
-def _public(row: Any) -> dict[str, Any]:
-    basis = row["due_basis"]
+async def open_cases(conn: AsyncConnection, agency: str, limit: int) -> list[dict[str, Any]]:
+    rows = await conn.execute(
+        text("""SELECT * FROM cases WHERE agency = :a AND status <> 'concluded'
+                ORDER BY due_on NULLS LAST, case_number LIMIT :n"""),
+        {"a": agency, "n": limit})
+    return [_public(r) for r in rows.mappings()]
+
+
+async def due_for_sweep(conn: AsyncConnection, today: date, limit: int) -> list[uuid.UUID]:
+    rows = await conn.execute(
+        text("""SELECT application_id FROM cases
+                WHERE status <> 'concluded' AND next_deadline < :t
+                ORDER BY next_deadline LIMIT :n"""), {"t": today, "n": limit})
+    return list(rows.scalars())
+
+
+async def open_case_ids(conn: AsyncConnection) -> list[uuid.UUID]:
+    rows = await conn.execute(text(
+        "SELECT application_id FROM cases WHERE status <> 'concluded' AND received_on IS NOT NULL"))
+    return list(rows.scalars())
+
+
+async def nth_this_month(conn: AsyncConnection, agency: str, case: Case) -> int:
+    """The per-item fee counts an applicant's applications to this agency in the calendar month
+    of this one's receipt, in the order they were received."""
+    first = case.received_on.replace(day=1)
+    return (await conn.execute(
+        text("""SELECT count(*) FROM cases WHERE agency = :a AND applicant_key = :k
+                AND received_on >= :first AND (received_on, case_number) <= (:r, :n)"""),
+        {"a": agency, "k": case.applicant_key, "first": first, "r": case.received_on,
+         "n": case.case_number})).scalar_one()
+
+
+def _public(r: Any) -> dict[str, Any]:
+    basis = r["due_basis"]
     return {
-        "application_id": str(row["application_id"]),
-        "case_number": row["case_number"],
-        "agency": row["agency"],
-        "status": row["status"],
-        "channel": row["channel"],
-        "applicant_type": row["applicant_type"],
-        "applicant_name": row["applicant_name"],
-        "received_on": row["received_on"].isoformat() if row["received_on"] else None,
-        "due_on": row["due_on"].isoformat() if row["due_on"] else None,
-        "due_provisional": row["due_provisional"],
+        "application_id": str(r["application_id"]), "case_number": r["case_number"],
+        "agency": r["agency"], "status": r["status"], "channel": r["channel"],
+        "applicant_type": r["applicant_type"], "applicant_name": r["applicant_name"],
+        "received_on": _iso(r["received_on"]), "due_on": _iso(r["due_on"]),
+        "due_provisional": r["due_provisional"],
         "due_basis": json.loads(basis) if isinstance(basis, str) else basis,
+        "paused_by": list(r["paused_by"]), "correct_by": _iso(r["correct_by"]),
+        "fee_pay_by": _iso(r["fee_pay_by"]), "extended": r["extended"],
+        "outcome": r["outcome"], "concluded_on": _iso(r["concluded_on"]),
     }
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d else None
 
 
 async def put_agency(conn: AsyncConnection, agency_id: str, config: dict[str, Any]) -> None:
     await conn.execute(
-        text(
-            """INSERT INTO agencies (agency_id, config) VALUES (:a, CAST(:c AS jsonb))
-               ON CONFLICT (agency_id) DO UPDATE SET config = CAST(:c AS jsonb)"""
-        ),
-        {"a": agency_id, "c": json.dumps(config, ensure_ascii=False)},
-    )
+        text("""INSERT INTO agencies (agency_id, config) VALUES (:a, CAST(:c AS jsonb))
+                ON CONFLICT (agency_id) DO UPDATE SET config = CAST(:c AS jsonb)"""),
+        {"a": agency_id, "c": json.dumps(config, ensure_ascii=False)})
+
+
+async def get_agency(conn: AsyncConnection, agency_id: str) -> dict[str, Any] | None:
+    raw = (await conn.execute(text("SELECT config FROM agencies WHERE agency_id = :a"),
+                              {"a": agency_id})).scalar()
+    return None if raw is None else (raw if isinstance(raw, dict) else json.loads(raw))

@@ -1,109 +1,155 @@
-"""A case: the life of one application at its agency, as a pure evolve/decide pair.
-
-`evolve(state, event) -> state` folds recorded facts; `decide(state, fact) -> [facts]` says what
-follows from something new. Deciding nothing is an empty list, which makes redelivery a no-op.
-"""
+"""A case: the life of one application at its agency. `evolve(state, fact) -> state` folds the
+recorded facts; deciding what follows lives in `decide.py`, due dates in `deadline.py`."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field, replace
-from datetime import date
-from typing import Any
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 
 from pydantic import BaseModel
 
-from services.casework.domain.calendar import WorkingCalendar
-from shared.contracts.applications import ApplicationSubmitted, ReceiptConfirmed
-from shared.contracts.cases import CaseOpened, CaseReceived, DueDateBasis, DueDateSet
+from shared.contracts.applications import ApplicantType, Channel
+from shared.contracts.cases import (
+    CaseConcluded,
+    CaseOpened,
+    CaseReceived,
+    ConsultationEnded,
+    ConsultationStarted,
+    CorrectionLapsed,
+    CorrectionReceived,
+    CorrectionRequested,
+    DeadlineBreached,
+    DueDateBasis,
+    DueDateSet,
+    ExtensionApproved,
+    FeeLapsed,
+    FeeNoticeIssued,
+    FeePaid,
+    ReasonsRequested,
+    ReviewDecided,
+    ReviewFiled,
+)
 
-REPLY_PERIOD_WORKING_DAYS = 20  # Art. 33
+
+@dataclass(frozen=True)
+class Pause:
+    """The clock stands still on the days in (start_after, end]; `end` None while it lasts."""
+
+    key: str
+    start_after: date
+    end: date | None = None
+    answer_by: date | None = None
+    kind: str = ""
 
 
 @dataclass(frozen=True)
 class Case:
     application_id: uuid.UUID
     case_number: str
-    status: str = "awaiting_receipt"
+    channel: Channel
+    applicant_type: ApplicantType
+    applicant_key: str | None = None
+    status: str = "awaiting_receipt"  # → open → awaiting_correction → open … → concluded
     received_on: date | None = None
+    period_start: date | None = None  # receipt, or the day the correction was received
+    extension_days: int = 0
+    extended: bool = False
+    pauses: tuple[Pause, ...] = ()
+    correction_requested_on: date | None = None
+    correct_by: date | None = None
+    correction_received_on: date | None = None
+    fee: FeeNoticeIssued | None = None
+    fee_paid_on: date | None = None
+    reasons_requested_on: date | None = None
+    set_due: date | None = None
     due_on: date | None = None
     due_basis: DueDateBasis | None = None
-    facts: tuple[str, ...] = field(default_factory=tuple)
+    breached_for: date | None = None
+    outcome: str | None = None
+    concluded_on: date | None = None
+    reviews: tuple[tuple[str, str, str | None], ...] = ()  # (review id, kind, result)
+    last_on: date | None = None
+
+    @property
+    def open_pauses(self) -> tuple[Pause, ...]:
+        return tuple(p for p in self.pauses if p.end is None)
+
+    @property
+    def concluded(self) -> bool:
+        return self.status == "concluded"
 
 
-def evolve(state: Case | None, fact: BaseModel) -> Case | None:
+def _end_pause(pauses: tuple[Pause, ...], key: str, end: date) -> tuple[Pause, ...]:
+    return tuple(replace(p, end=end) if p.key == key and p.end is None else p for p in pauses)
+
+
+def evolve(state: Case | None, fact: BaseModel, *, pause_edges: tuple[bool, bool] = (False, True),
+           ) -> Case | None:
+    """`pause_edges`: whether a pause includes its dispatch day and its answer day (policy)."""
+    if isinstance(fact, CaseOpened):
+        return Case(fact.application_id, fact.case_number, fact.channel, fact.applicant_type,
+                    fact.applicant_key)
+    if state is None:
+        return None
+    on = getattr(fact, "on", None)
+    if on is not None:
+        state = replace(state, last_on=max(state.last_on or on, on))
+    with_dispatch, with_answer = pause_edges
     match fact:
-        case CaseOpened():
-            return Case(fact.application_id, fact.case_number, facts=("CaseOpened",))
-        case CaseReceived() if state is not None:
+        case CaseReceived():
             return replace(state, status="open", received_on=fact.received_on,
-                           facts=(*state.facts, "CaseReceived"))
-        case DueDateSet() if state is not None:
-            return replace(state, due_on=fact.due_on, due_basis=fact.basis,
-                           facts=(*state.facts, "DueDateSet"))
+                           period_start=fact.received_on, last_on=fact.received_on)
+        case DueDateSet():
+            set_due = fact.basis.set_date if fact.basis and fact.basis.set_date else state.set_due
+            return replace(state, due_on=fact.due_on, due_basis=fact.basis, set_due=set_due)
+        case CorrectionRequested():
+            return replace(state, status="awaiting_correction", correction_requested_on=fact.on,
+                           correct_by=fact.correct_by)
+        case CorrectionReceived():
+            # The reply period restarts from the corrected application: earlier extension and
+            # pauses belong to the old period.
+            return replace(state, status="open", correction_received_on=fact.on,
+                           period_start=fact.on, extension_days=0, pauses=())
+        case ExtensionApproved():
+            return replace(state, extension_days=fact.working_days, extended=True)
+        case ConsultationStarted():
+            start = fact.on - timedelta(days=1) if with_dispatch else fact.on
+            pause = Pause(f"consultation:{fact.party}", start, answer_by=fact.answer_by,
+                          kind=fact.kind)
+            return replace(state, pauses=(*state.pauses, pause))
+        case ConsultationEnded():
+            end = fact.on if with_answer else fact.on - timedelta(days=1)
+            return replace(state, pauses=_end_pause(state.pauses, f"consultation:{fact.party}",
+                                                    end))
+        case FeeNoticeIssued():
+            pauses = state.pauses
+            if fact.pauses_clock:
+                pauses = (*pauses, Pause("fee", fact.on, answer_by=fact.pay_by))
+            return replace(state, fee=fact, pauses=pauses)
+        case FeePaid():
+            return replace(state, fee_paid_on=fact.on,
+                           pauses=_end_pause(state.pauses, "fee", fact.on))
+        case ReasonsRequested():
+            return replace(state, reasons_requested_on=fact.on)
+        case DeadlineBreached():
+            return replace(state, breached_for=fact.due_on)
+        case CaseConcluded():
+            closed = tuple(replace(p, end=fact.on) if p.end is None else p for p in state.pauses)
+            return replace(state, status="concluded", outcome=fact.outcome,
+                           concluded_on=fact.on, pauses=closed)
+        case ReviewFiled():
+            return replace(state, reviews=(*state.reviews, (fact.review_id, fact.kind, None)))
+        case ReviewDecided():
+            return replace(state, reviews=tuple(
+                (i, k, fact.result if i == fact.review_id else r) for i, k, r in state.reviews))
+        case CorrectionLapsed() | FeeLapsed():
+            return state
     return state
 
 
-def fold(facts: list[BaseModel]) -> Case | None:
+def fold(facts: list[BaseModel], pause_edges: tuple[bool, bool] = (False, True)) -> Case | None:
     state: Case | None = None
     for fact in facts:
-        state = evolve(state, fact)
+        state = evolve(state, fact, pause_edges=pause_edges)
     return state
-
-
-class OutOfOrder(Exception):
-    """A fact arrived that needs an earlier one this case has not seen."""
-
-
-def decide(state: Case | None, fact: Any, calendar: WorkingCalendar) -> list[BaseModel]:
-    match fact:
-        case ApplicationSubmitted():
-            if state is not None:
-                return []
-            return [
-                CaseOpened(
-                    application_id=fact.application_id,
-                    case_number=fact.case_number,
-                    channel=fact.channel,
-                    applicant_type=fact.applicant.type,
-                    applicant_name=fact.applicant.name,
-                    mobile=fact.applicant.mobile,
-                    email=fact.applicant.email,
-                    submitted_at=fact.submitted_at,
-                    request_summary=fact.request.description[:500],
-                )
-            ]
-        case ReceiptConfirmed():
-            if state is None:
-                raise OutOfOrder(f"receipt of {fact.application_id} before its submission")
-            if state.received_on is not None:
-                return []
-            return [
-                CaseReceived(application_id=fact.application_id, received_on=fact.received_on),
-                reply_due(fact.application_id, fact.received_on, calendar, previous=None),
-            ]
-    return []
-
-
-def reply_due(
-    application_id: uuid.UUID, counted_from: date, calendar: WorkingCalendar,
-    previous: date | None,
-) -> DueDateSet:
-    due = calendar.add_working_days(counted_from, REPLY_PERIOD_WORKING_DAYS)
-    return DueDateSet(
-        application_id=application_id,
-        due_on=due,
-        previous_due_on=previous,
-        basis=DueDateBasis(
-            rule="reply_period",
-            counted_from=counted_from,
-            working_days=REPLY_PERIOD_WORKING_DAYS,
-            provisional=calendar.is_due_provisional(counted_from, due),
-            calendar=calendar_name(calendar),
-        ),
-    )
-
-
-def calendar_name(calendar: WorkingCalendar) -> str:
-    years = sorted(calendar.official_years)
-    return f"official {years[0]}-{years[-1]}, provisional beyond" if years else "provisional"

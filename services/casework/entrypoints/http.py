@@ -1,39 +1,178 @@
-"""Casework's HTTP API: cases, their history and how their due dates were computed."""
+"""Casework's HTTP API: cases, their history and due-date computation, staff commands, queues,
+and the calendar. Every endpoint is for authenticated staff of the case's agency."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: FastAPI must see the real types of the
+# endpoints built in closures below.
 import uuid
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Body, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
 
-from services.casework.adapters import projection
+from services.casework.adapters import calendar_store, projection
+from services.casework.domain import commands as c
+from services.casework.domain.decide import Refused
+from services.casework.domain.notice import NoticeError, parse_notice
+from services.casework.service_layer import handlers, queues
 from shared import eventstore
+from shared.auth import Role, Staff, require_agency, require_role
+from shared.contracts.cases import ConsultationKind, FeeMethod, ReviewKind, ReviewResult
 from shared.http import Problem
-
-router = APIRouter(prefix="/v1", tags=["cases"])
-
-
-@router.get("/cases/{application_id}", summary="One case: status, receipt date, due date, history")
-async def get_case(application_id: uuid.UUID, request: Request) -> dict[str, Any]:
-    async with request.app.state.runtime.engine.connect() as conn:
-        case = await projection.get_case(conn, application_id)
-        if case is None:
-            raise Problem(404, "未找到该申请对应的案件", field="application_id")
-        history = await eventstore.read_stream(conn, str(application_id), "casework")
-    case["history"] = [
-        {"type": e.type, "occurred_at": e.occurred_at.isoformat(), "actor": e.actor,
-         "facts": e.payload}
-        for e in history
-    ]
-    return case
+from shared.runtime import Runtime
 
 
-@router.get("/cases", summary="An agency's open cases, earliest due date first")
-async def list_cases(
-    request: Request,
-    agency: Annotated[str, Query(min_length=2, max_length=40)],
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[dict[str, Any]]:
-    async with request.app.state.runtime.engine.connect() as conn:
-        return await projection.list_open(conn, agency, limit)
+class Body_(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    on: date = Field(description="The business date the act takes effect (not after today)")
+
+
+class Receipt(Body_):
+    pass
+
+
+class CorrectionNotice(Body_):
+    items: list[str] = Field(min_length=1, max_length=50)
+    period_working_days: int | None = Field(None, ge=1, le=60)
+
+
+class CorrectionReceived(Body_):
+    late_reason: str | None = Field(None, max_length=2000)
+
+
+class Extension(Body_):
+    working_days: int = Field(20, ge=1, le=20)
+    reason: str = Field(min_length=2, max_length=2000)
+
+
+class Consultation(Body_):
+    kind: ConsultationKind
+    party: str = Field(min_length=1, max_length=200)
+
+
+class ConsultationAnswer(Body_):
+    party: str = Field(min_length=1, max_length=200)
+    answer: str = Field("", max_length=5000)
+
+
+class FeeNotice(Body_):
+    method: FeeMethod
+    pages: int | None = Field(None, ge=0, le=10_000_000)
+
+
+class Note(Body_):
+    note: str = Field("", max_length=2000)
+
+
+class ReasonableDueDate(Body_):
+    due_on: date
+    reason: str = Field(min_length=2, max_length=2000)
+
+
+class Decision(Body_):
+    outcome: str = Field(max_length=60)
+    reply_text: str = Field("", max_length=20000)
+    legal_basis: str | None = Field(None, max_length=500)
+    on_the_spot: bool = False
+
+
+class Review(Body_):
+    review_id: str = Field(min_length=1, max_length=100)
+    kind: ReviewKind
+    authority: str = Field(min_length=2, max_length=200)
+
+
+class ReviewResultBody(Body_):
+    review_id: str = Field(min_length=1, max_length=100)
+    result: ReviewResult
+
+
+def _commands() -> dict[str, tuple[type[BaseModel], Any]]:
+    """Path → (request body, command). One table, so every command is routed the same way."""
+    return {
+        "receipt": (Receipt, lambda b: c.ConfirmReceipt(b.on)),
+        "correction-notice": (CorrectionNotice, lambda b: c.RequestCorrection(
+            b.on, tuple(b.items), b.period_working_days)),
+        "correction": (CorrectionReceived, lambda b: c.ReceiveCorrection(b.on, b.late_reason)),
+        "extension": (Extension, lambda b: c.ApproveExtension(b.on, b.working_days, b.reason)),
+        "consultations": (Consultation, lambda b: c.StartConsultation(b.on, b.kind, b.party)),
+        "consultation-answer": (ConsultationAnswer, lambda b: c.EndConsultation(
+            b.on, b.party, b.answer)),
+        "fee-notice": (FeeNotice, lambda b: c.IssueFeeNotice(b.on, b.method, b.pages)),
+        "fee-payment": (Body_, lambda b: c.RecordFeePayment(b.on)),
+        "reasons-request": (Note, lambda b: c.RequestReasons(b.on, b.note)),
+        "reasonable-due-date": (ReasonableDueDate, lambda b: c.SetReasonableDueDate(
+            b.on, b.due_on, b.reason)),
+        "withdrawal": (Note, lambda b: c.Withdraw(b.on, b.note)),
+        "decision": (Decision, lambda b: c.Decide(b.on, b.outcome, b.reply_text, b.legal_basis,
+                                                   b.on_the_spot)),
+        "reviews": (Review, lambda b: c.FileReview(b.on, b.review_id, b.kind, b.authority)),
+        "review-result": (ReviewResultBody, lambda b: c.DecideReview(b.on, b.review_id,
+                                                                      b.result)),
+    }
+
+
+def router(runtime: Runtime) -> APIRouter:
+    api = APIRouter(prefix="/v1")
+    staff_dep = Annotated[Staff, Depends(runtime.staff)]
+
+    @api.get("/cases/{application_id}", tags=["cases"],
+             summary="A case: status, dates, how its due date was computed, full history")
+    async def get_case(application_id: uuid.UUID, staff: staff_dep) -> dict[str, Any]:
+        async with runtime.engine.connect() as conn:
+            case = await projection.row(conn, application_id)
+            if case is None or not staff.can_act_for(case["agency"]):
+                raise Problem(404, "未找到该案件", field="application_id")
+            history = await eventstore.read_stream(conn, str(application_id), "casework")
+        case["history"] = [{"type": e.type, "occurred_at": e.occurred_at.isoformat(),
+                            "actor": e.actor, "facts": e.payload} for e in history]
+        return case
+
+    for path, (model, make) in _commands().items():
+        api.add_api_route(f"/cases/{{application_id}}/{path}", _command_endpoint(
+            runtime, model, make, staff_dep), methods=["POST"], tags=["commands"],
+            summary=f"Command: {path}")
+
+    @api.get("/queues/{agency}", tags=["queues"], summary="An agency's work queue")
+    async def queue(
+        agency: str, staff: staff_dep,
+        view: Literal["open", "paused", "due_soon", "overdue"] = "open",
+        within: Annotated[int, Query(ge=0, le=60)] = 3,
+        limit: Annotated[int, Query(ge=1, le=2000)] = 500,
+    ) -> list[dict[str, Any]]:
+        require_agency(staff, agency)
+        return await queues.view(runtime.engine, runtime.clock, agency, view, within, limit)
+
+    @api.get("/calendar", tags=["calendar"], summary="Years with an official notice loaded")
+    async def calendar_years(staff: staff_dep) -> list[dict[str, Any]]:
+        async with runtime.engine.connect() as conn:
+            return await calendar_store.year_sources(conn)
+
+    @api.put("/calendar/{year}", tags=["calendar"],
+             summary="Load or correct a year's State Council holiday notice (YAML body)")
+    async def load_calendar(year: int, staff: staff_dep,
+                            notice: Annotated[str, Body(media_type="application/yaml")],
+                            ) -> dict[str, Any]:
+        require_role(staff, Role.CITY_ADMIN)
+        try:
+            parsed = parse_notice(notice)
+        except NoticeError as exc:
+            raise Problem(422, "节假日安排文件有误：" + "；".join(exc.problems)) from None
+        if parsed.year != year:
+            raise Problem(422, f"文件所列年份为{parsed.year}年，与请求的{year}年不符",
+                          field="year")
+        return await handlers.load_notice(runtime.engine, runtime.clock, parsed, staff)
+
+    return api
+
+
+def _command_endpoint(runtime: Runtime, model: type[BaseModel], make: Any, staff_dep: Any):
+    async def endpoint(application_id: uuid.UUID, body: model, staff: staff_dep,  # type: ignore[valid-type]
+                       ) -> dict[str, Any]:
+        try:
+            return await handlers.command(runtime.engine, runtime.clock, application_id,
+                                          make(body), staff)
+        except Refused as exc:
+            raise Problem(exc.status, exc.message, field=exc.field) from None
+
+    return endpoint

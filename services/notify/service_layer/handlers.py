@@ -36,7 +36,8 @@ async def on_event(conn: AsyncConnection, envelope: Envelope) -> None:
             )
         case CaseReceived():
             pass  # the acknowledgement waits for the due date, which it states
-        case DueDateSet() if fact.previous_due_on is None and fact.basis.rule == "reply_period":
+        case DueDateSet() if (fact.basis is not None and fact.basis.rule == "reply_period"
+                              and fact.previous_due_on is None):
             await _acknowledge(conn, envelope, fact)
 
 

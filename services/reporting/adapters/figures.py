@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.contracts.agencies import AgencyConfigured
-from shared.contracts.cases import CaseOpened, CaseReceived
+from shared.contracts.cases import CaseConcluded, CaseOpened, CaseReceived
 
 
 async def project(conn: AsyncConnection, agency: str, fact: object) -> None:
@@ -31,6 +31,12 @@ async def project(conn: AsyncConnection, agency: str, fact: object) -> None:
                        WHERE application_id = :id"""
                 ),
                 {"id": fact.application_id, "d": fact.received_on},
+            )
+        case CaseConcluded():
+            await conn.execute(
+                text("""UPDATE report_cases SET concluded_on = :d, outcome = :o
+                        WHERE application_id = :id AND concluded_on IS NULL"""),
+                {"id": fact.application_id, "d": fact.on, "o": fact.outcome},
             )
         case AgencyConfigured():
             await conn.execute(
