@@ -48,8 +48,29 @@ def sms_to(stack: Any, number: str) -> list[dict[str, Any]]:
     return response.json()
 
 
-def cases(stack: Any, agency: str) -> list[dict[str, Any]]:
-    response = httpx.get(f"{stack.url('casework')}/v1/cases",
-                         params={"agency": agency, "limit": 1000}, timeout=10)
+def token(stack: Any, agency: str | None, *roles: str, user: str = "tester") -> str:
+    """A staff token signed with the stack's key, valid on the services' clock."""
+    from shared.auth import Role, issue_token, load_secret
+    from shared.clock import clock_from_setting
+
+    return issue_token(load_secret(stack.home), user=user, agency=agency,
+                       roles=[Role(r) for r in roles or ("caseworker",)],
+                       now=clock_from_setting(stack.settings.clock).now())
+
+
+def auth(stack: Any, agency: str | None, *roles: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(stack, agency, *roles)}"}
+
+
+def cases(stack: Any, agency: str, view: str = "open") -> list[dict[str, Any]]:
+    response = httpx.get(f"{stack.url('casework')}/v1/queues/{agency}",
+                         params={"view": view, "limit": 2000}, headers=auth(stack, agency),
+                         timeout=10)
     response.raise_for_status()
     return response.json()
+
+
+def case(stack: Any, agency: str, application_id: str) -> dict[str, Any] | None:
+    response = httpx.get(f"{stack.url('casework')}/v1/cases/{application_id}",
+                         headers=auth(stack, agency), timeout=10)
+    return response.json() if response.status_code == 200 else None

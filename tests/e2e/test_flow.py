@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from tests.conftest import eventually
-from tests.e2e.helpers import application, cases, report, sms_to
+from tests.e2e.helpers import application, case, cases, report, sms_to
 
 pytestmark = pytest.mark.e2e
 
@@ -20,18 +20,14 @@ def test_online_application_opens_a_case_is_counted_and_acknowledged(stack):
     assert accepted["received_on"] == "2025-09-22"
     app_id = accepted["application_id"]
 
-    def case_with_due_date():
-        r = httpx.get(f"{stack.url('casework')}/v1/cases/{app_id}", timeout=10)
-        return r.json() if r.status_code == 200 and r.json()["due_on"] else None
-
-    case = eventually(case_with_due_date)
-    assert case["status"] == "open"
-    assert case["received_on"] == "2025-09-22"
+    found = eventually(lambda: (c := case(stack, "e2e-flow", app_id)) and c["due_on"] and c)
+    assert found["status"] == "open"
+    assert found["received_on"] == "2025-09-22"
     # DOMAIN.md §3: received Mon 2025-09-22, +20 working days across National Day → 2025-10-24.
-    assert case["due_on"] == "2025-10-24"
-    assert case["due_provisional"] is False
-    assert case["due_basis"]["counted_from"] == "2025-09-22"
-    assert [h["type"] for h in case["history"]] == ["CaseOpened", "CaseReceived", "DueDateSet"]
+    assert found["due_on"] == "2025-10-24"
+    assert found["due_provisional"] is False
+    assert found["due_basis"]["counted_from"] == "2025-09-22"
+    assert [h["type"] for h in found["history"]] == ["CaseOpened", "CaseReceived", "DueDateSet"]
 
     doc = eventually(lambda: (d := report(stack, 2025, "e2e-flow"))["table3"]["new"]["total"]
                      and d)
