@@ -19,9 +19,15 @@ from shared.serve import configure_logging
 from shared.settings import SERVICES, Settings
 
 app = typer.Typer(help="gongkai — disclosure on request (依申请公开) for a city's agencies.",
+                  pretty_exceptions_show_locals=False,
                   no_args_is_help=True)
 agencies_app = typer.Typer(help="The city's agencies (tenants).", no_args_is_help=True)
 app.add_typer(agencies_app, name="agencies")
+calendar_app = typer.Typer(help="The working-day calendar (State Council holiday notices).",
+                           no_args_is_help=True)
+app.add_typer(calendar_app, name="calendar")
+token_app = typer.Typer(help="Staff bearer tokens.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
 console = Console()
 log = logging.getLogger("gongkai")
 
@@ -146,3 +152,67 @@ def agencies_load(path: Path = typer.Argument(..., exists=True, dir_okay=False,
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None
     console.print(f"{len(changed)} agencies new or changed: {', '.join(changed) or '—'}")
+
+
+@calendar_app.command("load")
+def calendar_load(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="Notice file (YAML)"),
+    user: str = typer.Option("cli", help="Who loads it (kept with the year)"),
+) -> None:
+    """Load or correct a year's holiday notice; open cases whose due dates move are recomputed."""
+    from services.casework.domain.notice import NoticeError, parse_notice
+
+    try:
+        notice = parse_notice(path.read_text(encoding="utf-8"))
+    except NoticeError as exc:
+        console.print("[red]The notice file has problems:[/]")
+        for problem in exc.problems:
+            console.print(f"  {problem}")
+        raise typer.Exit(2) from None
+    settings = Settings.from_env()
+    result = asyncio.run(_load_notice(_database_url(settings), notice, user, settings.clock))
+    console.print(f"{notice.year} loaded from {notice.title}; "
+                  f"{len(result['moved'])} open cases have a new due date")
+    for moved in result["moved"]:
+        console.print(f"  {moved['case_number']}: {moved['from']} → {moved['to']}")
+
+
+async def _load_notice(database_url: str, notice, user: str, clock_setting: str | None) -> dict:
+    from services.casework.adapters import calendar_store
+    from services.casework.service_layer.handlers import load_notice
+    from shared.auth import Role, Staff
+
+    await migrate("casework", database_url)
+    engine = make_engine(database_url, "casework")
+    try:
+        async with engine.begin() as conn:
+            await calendar_store.seed(conn)
+        staff = Staff(user=user, agency=None, roles=frozenset({Role.CITY_ADMIN}))
+        return await load_notice(engine, clock_from_setting(clock_setting), notice, staff)
+    finally:
+        await engine.dispose()
+
+
+@token_app.command("issue")
+def token_issue(
+    user: str = typer.Option(..., help="The staff member's user name"),
+    role: list[str] = typer.Option(..., help="registrar, caseworker, approver, auditor or "
+                                             "city_admin (repeat for several)"),
+    agency: str | None = typer.Option(None, help="The agency (not for city_admin)"),
+    hours: int = typer.Option(12, min=1, max=24 * 90, help="Validity in hours"),
+) -> None:
+    """Print a bearer token signed with this deployment's key."""
+    from datetime import timedelta
+
+    from shared.auth import Role, issue_token, load_secret
+
+    settings = Settings.from_env()
+    try:
+        roles = [Role(r) for r in role]
+        token = issue_token(load_secret(settings.home.resolve()), user=user, agency=agency,
+                            roles=roles, now=clock_from_setting(settings.clock).now(),
+                            ttl=timedelta(hours=hours))
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    print(token)

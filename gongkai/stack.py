@@ -65,6 +65,7 @@ class Stack:
             GONGKAI_FETCH_MAX_WAIT_MS=str(self.settings.fetch_max_wait_ms),
             GONGKAI_TOPIC_PARTITIONS=str(self.settings.topic_partitions),
             GONGKAI_LOG_LEVEL=self.settings.log_level,
+            GONGKAI_SWEEP_SECONDS=str(self.settings.sweep_seconds),
             **{f"GONGKAI_{s.upper()}_PORT": str(p) for s, p in self.settings.ports.items()},
         )
         if self.settings.clock:

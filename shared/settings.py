@@ -25,6 +25,7 @@ class Settings:
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     clock: str | None = None
     log_level: str = "INFO"
+    sweep_seconds: float = 30.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -37,6 +38,7 @@ class Settings:
             ports={s: _int(f"GONGKAI_{s.upper()}_PORT", p) for s, p in DEFAULT_PORTS.items()},
             clock=os.environ.get("GONGKAI_CLOCK") or None,
             log_level=os.environ.get("GONGKAI_LOG_LEVEL", "INFO"),
+            sweep_seconds=float(os.environ.get("GONGKAI_SWEEP_SECONDS", "30")),
         )
 
     def require_infrastructure(self) -> tuple[str, str]:

@@ -36,9 +36,9 @@ async def _seed_calendar(runtime: Runtime) -> None:
         await calendar_store.seed(conn)
 
 
-def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
-               sweep_every: float = 30.0) -> FastAPI:
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     runtime = runtime or Runtime(SERVICE, settings or Settings.from_env())
+    sweep_every = runtime.settings.sweep_seconds
     runtime.before_start(lambda: _seed_calendar(runtime))
     runtime.publishes()
     runtime.consumes(AGENCIES_TOPIC, handlers.on_agency_event)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.intake.entrypoints.http import router
+from services.intake.entrypoints.http import router, staff_router
 from shared import http
 from shared.runtime import Runtime
 from shared.settings import Settings
@@ -25,4 +25,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     http.install(app, SERVICE)
     app.include_router(runtime.health_router())
     app.include_router(router)
+    app.include_router(staff_router(runtime))
     return app

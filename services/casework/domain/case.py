@@ -92,7 +92,9 @@ def evolve(state: Case | None, fact: BaseModel, *, pause_edges: tuple[bool, bool
                     fact.applicant_key)
     if state is None:
         return None
-    on = getattr(fact, "on", None)
+    # A breach is the system's observation, not an act: a decision entered late but dated
+    # before it is still accepted, so it does not move the case's last date.
+    on = None if isinstance(fact, DeadlineBreached) else getattr(fact, "on", None)
     if on is not None:
         state = replace(state, last_on=max(state.last_on or on, on))
     with_dispatch, with_answer = pause_edges

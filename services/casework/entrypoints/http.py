@@ -143,6 +143,12 @@ def router(runtime: Runtime) -> APIRouter:
         require_agency(staff, agency)
         return await queues.view(runtime.engine, runtime.clock, agency, view, within, limit)
 
+    @api.post("/sweep", tags=["operations"],
+              summary="Record the lapses time has brought now, without waiting for the schedule")
+    async def sweep_now(staff: staff_dep) -> dict[str, int]:
+        require_role(staff, Role.CITY_ADMIN)
+        return {"cases_changed": await handlers.sweep(runtime.engine, runtime.clock)}
+
     @api.get("/calendar", tags=["calendar"], summary="Years with an official notice loaded")
     async def calendar_years(staff: staff_dep) -> list[dict[str, Any]]:
         async with runtime.engine.connect() as conn:

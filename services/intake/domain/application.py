@@ -91,8 +91,8 @@ class ApplicantForm(BaseModel):
                 )
             if not self.contact_name:
                 raise _field_error("contact_name", "法人或其他组织申请须填写联系人姓名")
-        if not (self.mobile or self.phone):
-            raise _field_error("mobile", "须填写联系电话（手机号码或固定电话）")
+        if not (self.mobile or self.phone or self.address or self.email):
+            raise _field_error("mobile", "须至少填写一种联系方式（电话、通信地址或电子邮箱）")
         return self
 
 
@@ -116,11 +116,51 @@ class SubmissionForm(BaseModel):
 
     @model_validator(mode="after")
     def _reachable(self) -> Self:
-        if self.request.delivery is Delivery.post and not self.applicant.address:
-            raise _field_error("applicant.address", "选择邮寄方式的，须填写通信地址")
-        if self.request.delivery is Delivery.email and not self.applicant.email:
-            raise _field_error("applicant.email", "选择电子邮件方式的，须填写电子邮箱")
-        return self
+        if not (self.applicant.mobile or self.applicant.phone):
+            raise _field_error("applicant.mobile", "网上申请须填写联系电话（手机号码或固定电话）")
+        return _deliverable(self)
+
+
+def _deliverable(form: SubmissionForm | RegistrationForm) -> SubmissionForm | RegistrationForm:
+    """The applicant can be reached the way they asked to receive the information."""
+    if form.request.delivery is Delivery.post and not form.applicant.address:
+        raise _field_error("applicant.address", "选择邮寄方式的，须填写通信地址")
+    if form.request.delivery is Delivery.email and not form.applicant.email:
+        raise _field_error("applicant.email", "选择电子邮件方式的，须填写电子邮箱")
+    return form
+
+
+class RegistrationForm(BaseModel):
+    """An application staff register: handed in, posted, faxed, e-mailed, or written down from
+    an oral request (which is then an in-person application, Art. 29)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    agency: str = Field(min_length=2, max_length=40)
+    channel: Channel
+    arrived_on: date = Field(description="The day it reached the agency (handed in, delivered)")
+    received_on: date | None = Field(
+        None, description="收到申请之日 (Art. 31); empty while a letter, fax or online "
+                          "application waits to be signed for or confirmed")
+    applicant: ApplicantForm
+    request: RequestForm
+
+    @model_validator(mode="after")
+    def _receipt_rules(self) -> Self:
+        # Art. 31: in person and e-mail are received the day they arrive; signed-for post needs
+        # the signing date; an ordinary letter, a fax or an online application is received when
+        # confirmed, which may be later (or not yet).
+        same_day = (Channel.in_person, Channel.email)
+        if self.channel in same_day:
+            self.received_on = self.received_on or self.arrived_on
+            if self.received_on != self.arrived_on:
+                raise _field_error(
+                    "received_on", "当面提交或电子邮件申请，收到之日即为提交或到达之日")
+        if self.channel is Channel.post_signed and self.received_on is None:
+            raise _field_error("received_on", "邮寄签收的申请须填写签收之日")
+        if self.received_on is not None and self.received_on < self.arrived_on:
+            raise _field_error("received_on", "收到申请之日不得早于申请到达之日")
+        return _deliverable(self)
 
 
 class FieldError(ValueError):
@@ -136,8 +176,14 @@ def _field_error(field: str, message: str) -> FieldError:
     return FieldError(field, message)
 
 
-def check_as_of(form: SubmissionForm, today: date) -> None:
-    """Checks that need today's date (kept out of the model so the clock stays injected)."""
+def check_as_of(form: SubmissionForm | RegistrationForm, today: date) -> None:
+    """Checks that need today's date (kept out of the model so the clock stays injected):
+    back-dating is allowed, a date in the future never."""
+    if isinstance(form, RegistrationForm):
+        if form.arrived_on > today:
+            raise FieldError("arrived_on", "申请到达之日不得晚于今天")
+        if form.received_on is not None and form.received_on > today:
+            raise FieldError("received_on", "收到申请之日不得晚于今天")
     applicant = form.applicant
     if applicant.id_document_type is IdDocument.resident_id and applicant.id_number:
         try:
@@ -150,22 +196,17 @@ def case_number(agency: AgencyConfigured, year: int, sequence: int) -> str:
     return f"{agency.case_prefix}-{year}-{sequence:05d}"
 
 
-def submit_online(
-    form: SubmissionForm,
-    agency: AgencyConfigured,
-    *,
-    application_id: uuid.UUID,
-    number: str,
-    now: datetime,
-) -> list[ApplicationSubmitted | ReceiptConfirmed]:
-    """The facts of an online submission. With the agency's auto-confirmation policy the system's
-    acknowledgement is the 双方确认 of Art. 31, so the receipt date is the submission's date."""
+def _submitted(form: SubmissionForm | RegistrationForm, channel: Channel,
+               application_id: uuid.UUID, number: str, now: datetime, arrived_on: date,
+               registered_by: str | None) -> ApplicationSubmitted:
     a = form.applicant
-    submitted = ApplicationSubmitted(
+    return ApplicationSubmitted(
         application_id=application_id,
         case_number=number,
-        channel=Channel.online,
+        channel=channel,
         submitted_at=now,
+        arrived_on=arrived_on,
+        registered_by=registered_by,
         applicant=Applicant(
             type=a.type,
             name=a.name,
@@ -187,6 +228,20 @@ def submit_online(
             delivery=form.request.delivery.value,
         ),
     )
+
+
+def submit_online(
+    form: SubmissionForm,
+    agency: AgencyConfigured,
+    *,
+    application_id: uuid.UUID,
+    number: str,
+    now: datetime,
+) -> list[ApplicationSubmitted | ReceiptConfirmed]:
+    """The facts of an online submission. With the agency's auto-confirmation policy the system's
+    acknowledgement is the 双方确认 of Art. 31, so the receipt date is the submission's date."""
+    submitted = _submitted(form, Channel.online, application_id, number, now, local_date(now),
+                           None)
     if agency.policies.online_receipt != "auto":
         return [submitted]
     confirmed = ReceiptConfirmed(
@@ -195,3 +250,22 @@ def submit_online(
         confirmation="online_auto",
     )
     return [submitted, confirmed]
+
+
+def register(
+    form: RegistrationForm,
+    *,
+    application_id: uuid.UUID,
+    number: str,
+    now: datetime,
+    registrar: str,
+) -> list[ApplicationSubmitted | ReceiptConfirmed]:
+    """The facts of a staff registration: the entry time and the receipt date are both kept."""
+    submitted = _submitted(form, form.channel, application_id, number, now, form.arrived_on,
+                           registrar)
+    if form.received_on is None:
+        return [submitted]
+    return [submitted, ReceiptConfirmed(application_id=application_id,
+                                        received_on=form.received_on,
+                                        confirmation=f"registered_{form.channel.value}",
+                                        confirmed_by=registrar)]

@@ -1,16 +1,17 @@
 """Intake's HTTP API: the public submits applications here."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: FastAPI must see the real types in the closures.
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 
 from services.intake.adapters import repository
-from services.intake.domain.application import FieldError, SubmissionForm
+from services.intake.domain.application import FieldError, RegistrationForm, SubmissionForm
 from services.intake.service_layer import handlers
+from shared.auth import Staff
 from shared.http import Problem
+from shared.runtime import Runtime
 
 router = APIRouter(prefix="/v1", tags=["applications"])
 
@@ -33,10 +34,37 @@ async def submit(
         )
     except FieldError as exc:
         raise Problem(422, exc.message, field=exc.field) from None
+    return _accepted(accepted)
+
+
+def _accepted(accepted: handlers.Accepted) -> JSONResponse:
     headers = {"Location": f"/v1/applications/{accepted.body['application_id']}"}
     if accepted.replayed:
         headers["Idempotent-Replayed"] = "true"
     return JSONResponse(accepted.body, status_code=accepted.status, headers=headers)
+
+
+def staff_router(runtime: Runtime) -> APIRouter:
+    staff_api = APIRouter(prefix="/v1", tags=["registration"])
+
+    @staff_api.post(
+        "/registrations", status_code=201,
+        summary="Register an application received in person, by post, fax or e-mail (staff)",
+        responses={422: {"description": "A field is missing or invalid (problem+json names it)"}},
+    )
+    async def register(
+        form: RegistrationForm,
+        staff: Annotated[Staff, Depends(runtime.staff)],
+        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    ) -> JSONResponse:
+        try:
+            accepted = await handlers.register_application(
+                runtime.engine, runtime.clock, form, staff, idempotency_key=idempotency_key)
+        except FieldError as exc:
+            raise Problem(422, exc.message, field=exc.field) from None
+        return _accepted(accepted)
+
+    return staff_api
 
 
 @router.get("/agencies", summary="Agencies that take applications")

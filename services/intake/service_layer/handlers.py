@@ -6,21 +6,27 @@ import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.intake.adapters import repository
 from services.intake.domain.application import (
+    RegistrationForm,
     SubmissionForm,
     case_number,
     check_as_of,
+    register,
     submit_online,
 )
 from shared import eventstore
+from shared.auth import Role, Staff
 from shared.clock import Clock, local_date
 from shared.contracts import AGENCIES_TOPIC, APPLICATIONS_TOPIC
 from shared.contracts.agencies import AgencyConfigured
+from shared.contracts.applications import ReceiptConfirmed
 from shared.events import new_event
 from shared.http import Problem
 
@@ -36,7 +42,7 @@ class Accepted:
     replayed: bool = False
 
 
-def _request_hash(form: SubmissionForm) -> str:
+def _request_hash(form: BaseModel) -> str:
     return hashlib.sha256(form.model_dump_json().encode()).hexdigest()
 
 
@@ -46,9 +52,41 @@ async def submit_application(
     form: SubmissionForm,
     *,
     idempotency_key: str | None,
-    actor: str = "public",
 ) -> Accepted:
-    """Record an online application. 'Accepted' is answered only after the commit (invariant 1)."""
+    """Record an online application from the public."""
+
+    def facts(agency: AgencyConfigured, application_id: uuid.UUID, number: str, now: datetime):
+        return submit_online(form, agency, application_id=application_id, number=number, now=now)
+
+    return await _accept(engine, clock, form, facts, idempotency_key=idempotency_key,
+                         actor="public")
+
+
+async def register_application(
+    engine: AsyncEngine,
+    clock: Clock,
+    form: RegistrationForm,
+    staff: Staff,
+    *,
+    idempotency_key: str | None,
+) -> Accepted:
+    """Record an application staff received in person, by post, fax or e-mail."""
+    if not staff.has(Role.REGISTRAR, Role.CASEWORKER, Role.APPROVER):
+        raise Problem(403, "当前角色无权登记申请")
+    if not staff.can_act_for(form.agency):
+        raise Problem(403, "无权为其他行政机关登记申请", field="agency")
+
+    def facts(agency: AgencyConfigured, application_id: uuid.UUID, number: str, now: datetime):
+        return register(form, application_id=application_id, number=number, now=now,
+                        registrar=staff.user)
+
+    return await _accept(engine, clock, form, facts, idempotency_key=idempotency_key,
+                         actor=staff.user)
+
+
+async def _accept(engine: AsyncEngine, clock: Clock, form: SubmissionForm | RegistrationForm,
+                  facts_of, *, idempotency_key: str | None, actor: str) -> Accepted:
+    """Answer 'accepted' only after the facts are committed (DESIGN invariant 1)."""
     now = clock.now()
     check_as_of(form, local_date(now))
     async with engine.begin() as conn:
@@ -69,34 +107,29 @@ async def submit_application(
         sequence = await repository.next_case_sequence(conn, agency.agency_id, year)
         number = case_number(agency, year, sequence)
         application_id = uuid.uuid4()
-        facts = submit_online(form, agency, application_id=application_id, number=number, now=now)
+        facts = facts_of(agency, application_id, number, now)
         correlation = uuid.uuid4()
         events = [
-            new_event(
-                fact,
-                stream_id=str(application_id),
-                stream_position=i + 1,
-                agency=agency.agency_id,
-                occurred_at=now,
-                actor=actor,
-                correlation_id=correlation,
-                source=SERVICE,
-            )
+            new_event(fact, stream_id=str(application_id), stream_position=i + 1,
+                      agency=agency.agency_id, occurred_at=now, actor=actor,
+                      correlation_id=correlation, source=SERVICE)
             for i, fact in enumerate(facts)
         ]
         await eventstore.append(conn, events, APPLICATIONS_TOPIC)
-        received = next((f for f in facts if hasattr(f, "received_on")), None)
+        received = next((f for f in facts if isinstance(f, ReceiptConfirmed)), None)
         body = {
             "application_id": str(application_id),
             "case_number": number,
             "agency": agency.agency_id,
+            "channel": facts[0].channel.value,
             "status": "received" if received else "awaiting_confirmation",
             "submitted_at": now.isoformat(),
             "received_on": received.received_on.isoformat() if received else None,
         }
         if idempotency_key:
             await repository.store_idempotent_response(conn, idempotency_key, 201, body)
-    log.info("application %s accepted for %s as %s", application_id, agency.agency_id, number)
+    log.info("application %s accepted for %s as %s (%s)", application_id, agency.agency_id,
+             number, body["channel"])
     return Accepted(201, body)
 
 
