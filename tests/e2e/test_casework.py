@@ -226,3 +226,23 @@ def test_queues_show_what_is_due_paused_and_overdue(stack):
     breached = [h for h in case(stack, AGENCY, late)["history"]
                 if h["type"] == "DeadlineBreached"]
     assert len(breached) == 1 and breached[0]["facts"]["due_on"] == "2025-08-29"
+
+
+def test_the_per_item_fee_counts_the_applicants_applications_this_month(stack):
+    # The 11th application of one applicant to one agency in September 2025 costs ¥100; the
+    # applicant is recognised across cases by the ID number, which casework never stores.
+    ids = [register(stack, channel="in_person", arrived_on=f"2025-09-{day:02d}",
+                    received_on=f"2025-09-{day:02d}",
+                    applicant={"type": "natural_person", "name": "频繁申请人",
+                               "id_number": "510107202312311234", "phone": "0635-7654321",
+                               "address": "某地"}
+                    )["application_id"]
+           for day in (1, 2, 3, 4, 5, 8, 9, 10, 11, 12, 15)]
+    eventually(lambda: all(case(stack, AGENCY, i) for i in ids))
+    free = act(stack, ids[9], "fee-notice", on="2025-09-16", method="per_item")
+    assert free.status_code == 409 and "不收费" in free.json()["detail"]  # the 10th is free
+    eleventh = ok(act(stack, ids[10], "fee-notice", on="2025-09-16", method="per_item"))
+    notice = [h for h in case(stack, AGENCY, ids[10])["history"]
+              if h["type"] == "FeeNoticeIssued"][0]["facts"]
+    assert notice["nth_this_month"] == 11 and notice["amount_yuan"] == "100.00"
+    assert eleventh["paused_by"] == ["fee"] and eleventh["fee_pay_by"] == "2025-10-20"
