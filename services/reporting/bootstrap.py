@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI
 
 from services.reporting.entrypoints.http import router
 from services.reporting.service_layer import handlers
+from services.reporting.service_layer.replay import rebuild_if_needed
 from shared import http
 from shared.contracts import AGENCIES_TOPIC, CASES_TOPIC
 from shared.runtime import Runtime
 from shared.settings import Settings
 
 SERVICE = "reporting"
+log = logging.getLogger(__name__)
+
+
+async def _rebuild_if_needed(runtime: Runtime) -> None:
+    replayed = await rebuild_if_needed(runtime.engine)
+    if replayed:
+        log.info("reporting projection rebuilt as version %d from %d events (%.0f events/s)",
+                 replayed.version, replayed.events, replayed.rate)
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     runtime = runtime or Runtime(SERVICE, settings or Settings.from_env())
+    runtime.before_start(lambda: _rebuild_if_needed(runtime))
     runtime.consumes(AGENCIES_TOPIC, handlers.on_event)
     runtime.consumes(CASES_TOPIC, handlers.on_event)
     app = FastAPI(
@@ -27,5 +39,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.runtime = runtime
     http.install(app, SERVICE)
     app.include_router(runtime.health_router())
-    app.include_router(router)
+    app.include_router(router(runtime))
     return app

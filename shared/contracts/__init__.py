@@ -3,7 +3,7 @@
 Importing this package registers every event type.
 """
 
-from . import agencies, applications, cases  # noqa: F401
+from . import agencies, applications, cases, reports  # noqa: F401
 
 AGENCIES_TOPIC = "gongkai.agencies"
 APPLICATIONS_TOPIC = "gongkai.applications"

@@ -83,6 +83,13 @@ def test_a_broker_that_forgets_everything_is_noticed_and_nothing_is_lost(stack):
                       == 10 and s, timeout=60, interval=0.5)
     assert len({m["recipient"] for m in sent}) == 10
 
+    # The broker's memory is gone, but reporting replays from its own stored events.
+    from tests.e2e.test_reporting import replay
+
+    done = replay(stack)
+    assert done.returncode == 0 and "equals the live one" in done.stdout, done.stdout
+    assert report(stack, 2025, "city")["table3"]["new"]["total"] == city_before + 5
+
 
 def _submit(stack, numbers: range) -> list[dict]:
     accepted: list[dict] = []

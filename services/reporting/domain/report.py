@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 FORMAT = "gov-info-annual-report/2021"
@@ -98,6 +99,27 @@ def checks(t3: Mapping[str, Mapping[str, int]], previous_carried_forward: Mappin
     return results
 
 
+def table4(cells: Cells) -> dict[str, dict[str, int]]:
+    groups = {}
+    for group in TABLE4_GROUPS:
+        values = {c: int(cells.get(group, {}).get(c, 0)) for c in TABLE4_COLUMNS if c != "total"}
+        groups[group] = {**values, "total": sum(values.values())}
+    return groups
+
+
+def table2(entries: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """The agency's entered figures; for the city, the sum of its agencies' entries."""
+    summed: dict[str, Any] = {k: dict.fromkeys(v, 0) for k, v in TABLE2.items()}
+    fees = Decimal("0")
+    for entry in entries:
+        for key, figures in TABLE2.items():
+            for figure in figures:
+                summed[key][figure] += int(entry.get(key, {}).get(figure, 0))
+        fees += Decimal(str(entry.get("fees", {}).get("amount_10k_yuan", "0")))
+    summed["fees"] = {"amount_10k_yuan": str(fees.normalize()) if fees else "0"}
+    return summed
+
+
 def document(
     *,
     year: int,
@@ -107,7 +129,9 @@ def document(
     previous_carried_forward: Mapping[str, int] | None,
     generated_at: datetime,
     as_of_event: int,
-    fees_collected_yuan: str = "0.00",
+    review_cells: Cells | None = None,
+    table2_entries: list[Mapping[str, Any]] | None = None,
+    fees_collected_yuan: Decimal = Decimal("0"),
 ) -> dict[str, Any]:
     t3 = table3(cells)
     return {
@@ -118,11 +142,8 @@ def document(
         "generated_at": generated_at.isoformat(),
         "as_of_event": as_of_event,
         "table3": t3,
-        "table4": {g: dict.fromkeys(TABLE4_COLUMNS, 0) for g in TABLE4_GROUPS},
-        "table2": {
-            **{k: dict.fromkeys(v, 0) for k, v in TABLE2.items()},
-            "fees": {"amount_10k_yuan": "0"},
-        },
-        "fees_collected_yuan": fees_collected_yuan,
+        "table4": table4(review_cells or {}),
+        "table2": table2(table2_entries or []),
+        "fees_collected_yuan": f"{Decimal(fees_collected_yuan):.2f}",
         "checks": checks(t3, previous_carried_forward),
     }

@@ -1,23 +1,56 @@
-"""Reporting's HTTP API: the annual report tables as the JSON contract of REPORT_FORMAT.md."""
+"""Reporting's HTTP API: the annual report (REPORT_FORMAT.md JSON, or an export), and the
+table 二 figures staff enter."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: FastAPI must see the real types in the closures.
+from typing import Annotated, Any, Literal
 
-from typing import Annotated, Any
-
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from services.reporting.service_layer import handlers
+from shared.auth import Role, Staff, require_agency, require_role
 from shared.clock import SHANGHAI
+from shared.contracts.reports import ProactiveFiguresEntered
+from shared.http import Problem
+from shared.runtime import Runtime
 
-router = APIRouter(prefix="/v1", tags=["reports"])
+Format = Literal["json", "csv", "xlsx", "html", "docx"]
 
 
-@router.get("/reports/{year}", summary="Annual report figures of an agency, or `city` for all")
-async def get_report(
-    request: Request,
-    year: Annotated[int, Path(ge=2008, le=2100)],
-    agency: Annotated[str, Query(min_length=2, max_length=40)],
-) -> dict[str, Any]:
-    runtime = request.app.state.runtime
-    generated_at = runtime.clock.now().astimezone(SHANGHAI)
-    return await handlers.annual_report(runtime.engine, year, agency, generated_at)
+def router(runtime: Runtime) -> APIRouter:
+    api = APIRouter(prefix="/v1", tags=["reports"])
+
+    @api.get("/reports/{year}", summary="Annual report of an agency, or `city` for all of them")
+    async def get_report(
+        year: Annotated[int, Path(ge=2008, le=2100)],
+        agency: Annotated[str, Query(min_length=2, max_length=40)],
+        format: Format = "json",
+    ) -> Any:
+        generated_at = runtime.clock.now().astimezone(SHANGHAI)
+        doc = await handlers.annual_report(runtime.engine, year, agency, generated_at)
+        if format == "json":
+            return doc
+        from services.reporting.adapters.exports import EXPORTERS
+
+        export, media_type, extension = EXPORTERS[format]
+        name = await handlers.agency_name(runtime.engine, agency)
+        body = export(doc, name)
+        filename = f"{agency}-{year}.{extension}"
+        return Response(body, media_type=media_type,
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+    @api.put("/reports/{year}/table2", status_code=204,
+             summary="Enter table 二 (proactive disclosure) figures of an agency-year")
+    async def put_table2(
+        year: Annotated[int, Path(ge=2008, le=2100)],
+        agency: Annotated[str, Query(min_length=2, max_length=40)],
+        figures: ProactiveFiguresEntered,
+        staff: Annotated[Staff, Depends(runtime.staff)],
+    ) -> Response:
+        require_role(staff, Role.CASEWORKER, Role.APPROVER)
+        require_agency(staff, agency)
+        if figures.year != year:
+            raise Problem(422, "请求体中的年份与路径中的年份不一致", field="year")
+        await handlers.enter_table2(runtime.engine, runtime.clock, agency, figures, staff.user)
+        return Response(status_code=204)
+
+    return api

@@ -1,48 +1,85 @@
-"""Reporting: fold case events into figures; answer report requests from one snapshot."""
+"""Reporting: fold case events into figures; answer report requests from one snapshot; take
+the table 二 figures staff enter."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.reporting.adapters import figures
+from services.reporting.adapters import store
 from services.reporting.domain import report
-from shared.events import Envelope
+from services.reporting.domain.projection import RELEVANT, apply
+from shared import eventstore
+from shared.clock import Clock
+from shared.contracts.reports import ProactiveFiguresEntered
+from shared.events import Envelope, new_event
 from shared.http import Problem
 
 CITY = "city"
+SERVICE = "reporting"
 
 
 async def on_event(conn: AsyncConnection, envelope: Envelope) -> None:
-    await figures.project(conn, envelope.agency, envelope.body())
+    """The live path: load the rows this event touches, fold it, write them back."""
+    if envelope.type not in RELEVANT:
+        return
+    await store.use_live(conn)
+    application_id = envelope.payload.get("application_id")
+    ws = await store.load(conn, [uuid.UUID(application_id)] if application_id else [])
+    apply(ws, envelope)
+    await store.save(conn, ws)
 
 
-async def annual_report(
-    engine: AsyncEngine, year: int, agency: str, generated_at: datetime
-) -> dict[str, Any]:
+async def annual_report(engine: AsyncEngine, year: int, agency: str, generated_at: datetime,
+                        ) -> dict[str, Any]:
     # One REPEATABLE READ snapshot: the figures and `as_of_event` describe the same prefix.
     async with engine.connect() as conn:
         conn = await conn.execution_options(isolation_level="REPEATABLE READ")
         async with conn.begin():
-            known = await figures.agency_ids(conn)
-            if agency == CITY:
-                agencies = known
-            elif agency in known:
-                agencies = [agency]
-            else:
-                raise Problem(404, f"未找到行政机关“{agency}”", field="agency")
-            cells = await figures.year_cells(conn, agencies, year)
-            previous = await figures.year_cells(conn, agencies, year - 1)
-            as_of = await figures.as_of_event(conn)
-    previous_forward = report.table3(previous)["carried_forward"]
+            await store.use_live(conn)
+            return await _document(conn, year, agency, generated_at)
+
+
+async def _document(conn: AsyncConnection, year: int, agency: str, generated_at: datetime,
+                    ) -> dict[str, Any]:
+    known = await store.agencies(conn)
+    if agency == CITY:
+        agencies = sorted(known)
+    elif agency in known:
+        agencies = [agency]
+    else:
+        raise Problem(404, f"未找到行政机关“{agency}”", field="agency")
+    previous = await store.year_cells(conn, agencies, year - 1)
     return report.document(
-        year=year,
-        agency=agency,
-        agencies=agencies,
-        cells=cells,
-        previous_carried_forward=previous_forward,
-        generated_at=generated_at,
-        as_of_event=as_of,
+        year=year, agency=agency, agencies=agencies,
+        cells=await store.year_cells(conn, agencies, year),
+        previous_carried_forward=report.table3(previous)["carried_forward"],
+        generated_at=generated_at, as_of_event=await store.as_of_event(conn),
+        review_cells=await store.review_cells(conn, agencies, year),
+        table2_entries=await store.table2(conn, agencies, year),
+        fees_collected_yuan=await store.fees_collected(conn, agencies, year),
     )
+
+
+async def agency_name(engine: AsyncEngine, agency: str) -> str:
+    if agency == CITY:
+        return "全市"
+    async with engine.begin() as conn:
+        await store.use_live(conn)
+        return (await store.agencies(conn)).get(agency, agency)
+
+
+async def enter_table2(engine: AsyncEngine, clock: Clock, agency: str,
+                       figures: ProactiveFiguresEntered, actor: str) -> None:
+    """Record the entry as a fact of reporting's own, and fold it into the live figures."""
+    stream = f"table2-{agency}-{figures.year}"
+    async with engine.begin() as conn:
+        history = await eventstore.read_stream(conn, stream, SERVICE)
+        event = new_event(figures, stream_id=stream, stream_position=len(history) + 1,
+                          agency=agency, occurred_at=clock.now(), actor=actor,
+                          correlation_id=uuid.uuid4(), source=SERVICE)
+        await eventstore.append(conn, [event], topic=None)
+        await on_event(conn, event)

@@ -1,0 +1,35 @@
+"""The annual report document (REPORT_FORMAT.md) exported as JSON, CSV, XLSX, HTML and DOCX.
+
+Every exporter takes the JSON document and the agency's display name ("聊城市民政局", or "全市"
+for the city roll-up) and returns the file's bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from services.reporting.adapters.exports.draft import to_docx
+from services.reporting.adapters.exports.page import to_html
+from services.reporting.adapters.exports.plain import to_csv, to_json
+from services.reporting.adapters.exports.workbook import to_xlsx
+
+
+class Exporter(NamedTuple):
+    render: Callable[[dict[str, Any], str], bytes]
+    media_type: str
+    extension: str
+
+
+EXPORTERS: dict[str, Exporter] = {
+    "json": Exporter(to_json, "application/json", ".json"),
+    "csv": Exporter(to_csv, "text/csv; charset=utf-8", ".csv"),
+    "xlsx": Exporter(
+        to_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".xlsx"),
+    "html": Exporter(to_html, "text/html; charset=utf-8", ".html"),
+    "docx": Exporter(
+        to_docx, "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ".docx"),
+}
+
+__all__ = ["EXPORTERS", "Exporter", "to_csv", "to_docx", "to_html", "to_json", "to_xlsx"]

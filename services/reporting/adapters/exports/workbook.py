@@ -1,0 +1,78 @@
+"""Tables 二, 三 and 四 as an XLSX workbook laid out like the published tables."""
+
+from __future__ import annotations
+
+import io
+import math
+import unicodedata
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from services.reporting.adapters.exports import layout
+
+FONT = "宋体"  # present wherever Chinese Office/WPS is; Latin-only fonts show CJK as boxes
+LINE_HEIGHT = 15  # points per line of an 11-point font
+_THIN = Side(style="thin")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+TITLE_ROWS = 2  # the report title, then the table's own heading
+
+
+def to_xlsx(doc: dict[str, Any], agency_name: str) -> bytes:
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for grid in (layout.table2(doc), layout.table3(doc), layout.table4(doc)):
+        _sheet(workbook.create_sheet(grid.caption), grid, layout.title(doc, agency_name))
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _sheet(ws: Worksheet, grid: layout.Grid, title: str) -> None:
+    ws.cell(1, 1, title).font = Font(name=FONT, size=14, bold=True)
+    ws.cell(1, 1).alignment = Alignment(horizontal="center")
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=grid.n_cols)
+    ws.cell(2, 1, grid.caption).font = Font(name=FONT, size=12, bold=True)
+    for i, width in enumerate(grid.widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    # Borders go on every cell of the table, merged ones included: Excel draws a merged
+    # range's border from its member cells, not from the top-left one alone.
+    for row in ws.iter_rows(min_row=TITLE_ROWS + 1, max_row=TITLE_ROWS + grid.n_rows,
+                            max_col=grid.n_cols):
+        for cell in row:
+            cell.border = _BORDER
+            cell.font = Font(name=FONT)
+    for c in grid.cells:
+        _write(ws, c)
+    for r, height in _row_heights(grid).items():
+        ws.row_dimensions[TITLE_ROWS + 1 + r].height = height
+    ws.freeze_panes = ws.cell(TITLE_ROWS + 1 + grid.head_rows, 1)
+
+
+def _write(ws: Worksheet, c: layout.Cell) -> None:
+    row, col = TITLE_ROWS + 1 + c.row, 1 + c.col
+    cell = ws.cell(row, col, c.value)
+    cell.font = Font(name=FONT, bold=c.kind == "head")
+    cell.alignment = Alignment(horizontal="left" if c.kind == "label" else "center",
+                               vertical="center", wrap_text=True)
+    if c.rowspan > 1 or c.colspan > 1:
+        ws.merge_cells(start_row=row, start_column=col,
+                       end_row=row + c.rowspan - 1, end_column=col + c.colspan - 1)
+
+
+def _row_heights(grid: layout.Grid) -> dict[int, float]:
+    # Excel does not grow rows for wrapped text when it opens a file, so long labels get the
+    # height of the lines they wrap to.
+    lines: dict[int, int] = {}
+    for c in grid.cells:
+        if c.rowspan == 1:
+            room = max(sum(grid.widths[c.col:c.col + c.colspan]) - 1, 1)
+            lines[c.row] = max(lines.get(c.row, 1), math.ceil(_text_width(str(c.value)) / room))
+    return {r: n * LINE_HEIGHT for r, n in lines.items() if n > 1}
+
+
+def _text_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)

@@ -1,0 +1,151 @@
+"""Rebuild the reporting projection from the events into a new version beside the live one,
+then switch in one transaction (Marten's blue/green rebuild).
+
+The events are reporting's own copies (its inbox, and its own table 二 entries), so a replay
+works after the embedded broker forgot its topics. It reads in one pass with a server-side
+cursor, folds in memory and COPYs the result: no transaction per event.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from services.reporting.adapters import store
+from services.reporting.domain.projection import RELEVANT, WorkingSet, apply
+from services.reporting.service_layer.handlers import on_event
+from shared.events import Envelope
+from shared.eventstore import envelope_from_row
+
+Progress = Callable[[int, int], None]  # (events folded, events in all)
+
+
+@dataclass
+class Replayed:
+    version: int
+    events: int
+    caught_up: int
+    seconds: float
+    differences: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+
+async def _count(conn: AsyncConnection) -> int:
+    return (await conn.execute(text(
+        "SELECT count(*) FROM inbox WHERE envelope->>'type' = ANY(:t)"),
+        {"t": list(RELEVANT)})).scalar_one()
+
+
+async def _fold_inbox(conn: AsyncConnection, ws: WorkingSet, progress: Progress | None,
+                      total: int) -> tuple[int, int]:
+    raw = (await conn.get_raw_connection()).driver_connection
+    folded, last_seq = 0, 0
+    query = ("SELECT seq, envelope::text FROM inbox WHERE envelope->>'type' = ANY($1) "
+             "ORDER BY seq")
+    async for seq, body in raw.cursor(query, list(RELEVANT), prefetch=20_000):
+        apply(ws, Envelope.model_validate_json(body))
+        folded, last_seq = folded + 1, seq
+        if progress and folded % 20_000 == 0:
+            progress(folded, total)
+    return folded, last_seq
+
+
+async def _fold_own(conn: AsyncConnection, ws: WorkingSet, after: int = 0) -> int:
+    rows = await conn.execute(text(
+        "SELECT * FROM events WHERE position > :p ORDER BY position"), {"p": after})
+    last = after
+    for row in rows:
+        apply(ws, envelope_from_row(row, "reporting"))
+        last = row.position
+    return last
+
+
+async def rebuild(engine: AsyncEngine, progress: Progress | None = None,
+                  compare: bool = True) -> Replayed:
+    started = time.perf_counter()
+    async with engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="REPEATABLE READ")
+        async with conn.begin():
+            snapshot = (await conn.execute(text("SELECT pg_current_snapshot()::text"))).scalar()
+            live = (await store.state(conn)).version
+            new = live + 1
+            await store.create_version(conn, new)
+            ws = WorkingSet()
+            total = await _count(conn)
+            folded, through_seq = await _fold_inbox(conn, ws, progress, total)
+            await _fold_own(conn, ws)
+            await store.bulk_save(conn, ws, new)
+            await store.index_version(conn, new)
+    caught_up = await _switch(engine, new, snapshot, through_seq)
+    if progress:
+        progress(folded, total)
+    result = Replayed(new, folded, caught_up, time.perf_counter() - started)
+    if compare and live > 0:
+        async with engine.connect() as conn:
+            result.differences = await differences(conn, live, new)
+    async with engine.begin() as conn:
+        await store.drop_versions_before(conn, live)  # keep the one just replaced
+    return result
+
+
+async def _switch(engine: AsyncEngine, new: int, snapshot: str, through_seq: int) -> int:
+    """Fold what the rebuild's snapshot did not see, then make the new version live. Locking
+    the state row waits for live writers of the old version and holds new ones back."""
+    async with engine.begin() as conn:
+        await store.state(conn, lock="FOR UPDATE")
+        rows = await conn.execute(text(
+            """SELECT seq, envelope FROM inbox
+               WHERE NOT pg_visible_in_snapshot(tx, CAST(CAST(:snap AS text) AS pg_snapshot))
+                 AND envelope->>'type' = ANY(:t)
+               ORDER BY seq"""), {"snap": snapshot, "t": list(RELEVANT)})
+        caught_up, last = 0, through_seq
+        await store.use(conn, new)
+        for seq, body in rows.all():
+            envelope = Envelope.from_json(body)
+            ws = await store.load(conn, _ids(envelope))
+            apply(ws, envelope)
+            await store.save(conn, ws)
+            caught_up, last = caught_up + 1, max(last, seq)
+        # Table 二 entries are few: fold them all again (the latest entry wins either way).
+        ws = WorkingSet()
+        await _fold_own(conn, ws)
+        await store.save(conn, ws)
+        await conn.execute(text("SET LOCAL search_path TO reporting"))
+        await store.switch(conn, new, last)
+    return caught_up
+
+
+def _ids(envelope: Envelope) -> list[uuid.UUID]:
+    application_id = envelope.payload.get("application_id")
+    return [uuid.UUID(application_id)] if application_id else []
+
+
+async def differences(conn: AsyncConnection, old: int, new: int) -> list[str]:
+    """Rows present in one version and not the other, table by table (empty: equal)."""
+    found = []
+    for table in store.TABLES:
+        a, b = f'"{store.schema(old)}".{table}', f'"{store.schema(new)}".{table}'
+        for left, right, label in ((a, b, "only in live"), (b, a, "only in rebuilt")):
+            n = (await conn.execute(text(
+                f"SELECT count(*) FROM (SELECT * FROM {left} EXCEPT SELECT * FROM {right}) d"
+            ))).scalar_one()
+            if n:
+                found.append(f"{table}: {n} rows {label}")
+    return found
+
+
+async def rebuild_if_needed(engine: AsyncEngine) -> Replayed | None:
+    async with engine.connect() as conn:
+        needed = (await store.state(conn)).needs_rebuild
+    return await rebuild(engine, compare=False) if needed else None
+
+
+__all__ = ["Replayed", "differences", "on_event", "rebuild", "rebuild_if_needed"]
