@@ -13,7 +13,7 @@ from rich.console import Console
 
 from gongkai.city import DEMO_CITY, CityFileError, read_city
 from gongkai.stack import Stack
-from shared.clock import clock_from_setting
+from shared.clock import SHANGHAI, clock_from_setting
 from shared.db import make_engine, migrate
 from shared.serve import configure_logging
 from shared.settings import SERVICES, Settings
@@ -299,5 +299,75 @@ async def _export(url: str, year: int, agency: str, format: str, clock_setting: 
             raise typer.Exit(2) from None
         export = EXPORTERS[format][0]
         return export(doc, await handlers.agency_name(engine, agency))
+    finally:
+        await engine.dispose()
+
+
+@app.command("import")
+def import_ledger(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                help="The agency's ledger (台账), CSV or XLSX"),
+    agency: str = typer.Option(..., help="The agency whose ledger it is"),
+    published: Path | None = typer.Option(None, exists=True, dir_okay=False,
+                                          help="Its published annual table 三 figures (CSV), "
+                                               "checked and compared with the ledger"),
+    user: str = typer.Option("import", help="Who imports (kept with every record)"),
+) -> None:
+    """Import a historical ledger: each row becomes a case as if it had been handled here.
+    A file with any bad row is refused whole, with every problem by line and field."""
+    from services.intake.domain.ledger import LedgerError, read_ledger
+    from services.reporting.domain.published import PublishedError, read_published
+
+    settings = Settings.from_env()
+    clock = clock_from_setting(settings.clock)
+    today = clock.now().astimezone(SHANGHAI).date()
+    data = path.read_bytes()
+    try:
+        rows = read_ledger(data, path.name, today=today)
+        figures = read_published(published.read_bytes()) if published else None
+    except (LedgerError, PublishedError) as exc:
+        console.print(f"[red]{path if isinstance(exc, LedgerError) else published}: "
+                      f"{len(exc.problems)} problems; nothing was imported.[/]")
+        for p in exc.problems:
+            console.print(f"  line {p.line}, {p.field}: {p.message}")
+        raise typer.Exit(2) from None
+    for warning in _ledger_warnings(rows, figures):
+        console.print(f"[yellow]warning:[/] {warning}")
+    try:
+        result = asyncio.run(_import(_database_url(settings), clock, agency, rows, data,
+                                     path.name, user))
+    except Exception as exc:  # refusals carry their reason; nothing was written
+        from services.intake.service_layer.ledger_import import ImportRefused
+
+        if not isinstance(exc, ImportRefused):
+            raise
+        console.print(f"[red]{exc}; nothing was imported.[/]")
+        raise typer.Exit(2) from None
+    console.print(f"Imported {result.rows} applications into {agency}: {result.concluded} "
+                  f"concluded, {result.open} still open.")
+
+
+def _ledger_warnings(rows, figures) -> list[str]:
+    """The ledger's own yearly figures by the system's rules, against what was published."""
+    from services.reporting.domain.counting import year_cells
+    from services.reporting.domain.projection import CaseRow
+    from services.reporting.domain.published import warnings_for
+    from services.reporting.domain.report import table3
+
+    if figures is None:
+        return []
+    cases = [CaseRow(None, "", r.applicant_type.value, r.received_on, r.replied_on, r.outcome)
+             for r in rows]
+    computed = {year: table3(year_cells(cases, year)) for year in figures}
+    return warnings_for(figures, computed)
+
+
+async def _import(url, clock, agency, rows, data, source, user):
+    from services.intake.service_layer.ledger_import import import_ledger as run
+
+    await migrate("intake", url)
+    engine = make_engine(url, "intake")
+    try:
+        return await run(engine, clock, agency, rows, content=data, source=source, actor=user)
     finally:
         await engine.dispose()

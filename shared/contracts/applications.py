@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import BaseModel
@@ -77,3 +78,16 @@ class ReceiptConfirmed(BaseModel):
     received_on: date
     confirmation: str
     confirmed_by: str | None = None
+
+
+@event_type("HistoricalOutcomeRecorded", 1)
+class HistoricalOutcomeRecorded(BaseModel):
+    """Ledger import: the application was concluded before this system; its outcome as the
+    agency's ledger (台账) records it."""
+
+    application_id: uuid.UUID
+    outcome: str
+    replied_on: date
+    legal_basis: str = ""
+    fee_yuan: Decimal | None = None
+    source: str

@@ -40,7 +40,12 @@ from services.casework.domain.deadline import (
     due_date,
 )
 from services.casework.domain.outcomes import BY_LAPSE_ONLY, OUTCOMES
-from shared.contracts.applications import ApplicationSubmitted, Channel, ReceiptConfirmed
+from shared.contracts.applications import (
+    ApplicationSubmitted,
+    Channel,
+    HistoricalOutcomeRecorded,
+    ReceiptConfirmed,
+)
 from shared.contracts.cases import (
     CaseConcluded,
     CaseOpened,
@@ -372,4 +377,14 @@ def from_intake(case: Case | None, fact: BaseModel, ctx: Context) -> list[BaseMo
             if case.received_on is not None:
                 return []
             return decide(case, ConfirmReceipt(on=fact.received_on), ctx)
+        case HistoricalOutcomeRecorded():
+            if case is None or case.received_on is None:
+                raise OutOfOrder(f"outcome of {fact.application_id} before its receipt")
+            if case.concluded:
+                return []
+            # The ledger is history: validated when read, recorded as the agency kept it.
+            paid = [FeePaid(application_id=case.application_id, on=fact.replied_on,
+                            amount_yuan=fact.fee_yuan)] if fact.fee_yuan else []
+            return [*paid, _conclude(case, fact.replied_on, fact.outcome, "（历史台账导入）",
+                                     fact.legal_basis or None)]
     return []

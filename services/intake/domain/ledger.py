@@ -16,13 +16,13 @@ the header being line 1 when there are no comments; line 0 means the file as a w
 | 受理编号 | case_number | 否 | the agency's own number; unique within the file |
 | 收到申请日期 | received_on | 是 | receipt date (DOMAIN §2); date forms below |
 | 申请方式 | channel | 是 | a channel word below, or the Channel key |
-| 申请人类型 | applicant_type | 是 | 自然人, 商业企业, 科研机构, 社会公益组织, 法律服务机构, 其他 (其他组织), or the key |
+| 申请人类型 | applicant_type | 是 | one of the six report columns, see below |
 | 申请人 | applicant_name | 是 | name |
 | 证件号码 | id_number | 否 | 18 characters: checked as 公民身份号码 or 统一社会信用代码 |
 | 联系电话 | phone | 否 | free text |
 | 申请内容 | request | 是 | what was asked |
 | 处理结果 | outcome | 否 | empty = still open; else one of the 21 outcomes, see below |
-| 答复日期 | replied_on | 有处理结果时 | the reply's issue date (or the day abandonment took effect) |
+| 答复日期 | replied_on | 有结果时 | the reply's issue date (or the day abandonment took effect) |
 | 法律依据 | legal_basis | 否 | free text |
 | 收费金额 | fee_yuan | 否 | yuan, ≥ 0, at most 2 decimals (¥, 元 and commas are ignored) |
 
@@ -30,13 +30,15 @@ the header being line 1 when there are no comments; line 0 means the file as a w
   ordinary_letter; 网上/网络/在线 → online; 传真 → fax; 电子邮件/邮件 → email; a trailing 申请
   is ignored (网上申请). The receipt date is already fixed in a ledger, so 信函 alone is read as
   signed post.
+- 申请人类型: 自然人, 商业企业, 科研机构, 社会公益组织, 法律服务机构, 其他 (or 其他组织), or
+  the ApplicantType key.
 - 证件号码: 公民身份号码 for 自然人, 统一社会信用代码 for the five organisation types; other lengths
   (passports, permits) are kept unchecked. A number stored as an Excel number is refused: its last
   digits are already lost.
 - 处理结果: one of the 21 outcome keys (DOMAIN §5) or the report label with or without its
-  numbering: 予以公开, 三(二)部分公开, 属于国家秘密, 本机关不掌握相关政府信息, 逾期不补正, 逾期未缴费,
-  其他 …; 其他处理 (the single (六) row of the 2019/2020 format) is read as 其他. 答复日期 is
-  required with it, forbidden without it, and not before 收到申请日期.
+  numbering: 予以公开, 三(二)部分公开, 属于国家秘密, 本机关不掌握相关政府信息, 逾期不补正,
+  逾期未缴费, 其他 …; 其他处理 (the single (六) row of the 2019/2020 format) is read as 其他.
+  答复日期 is required with it, forbidden without it, and not before 收到申请日期.
 
 Headers match case-insensitively, ignoring spaces and a ``*`` required-marker. An unknown header
 is an error: a misspelt column would otherwise silently drop its data. Dates: 2019-12-05,
@@ -46,6 +48,7 @@ is an error: a misspelt column would otherwise silently drop its data. Dates: 20
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import re
@@ -80,7 +83,8 @@ class Problem:
 class LedgerError(ValueError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = sorted(problems, key=lambda p: p.line)  # stable: field order kept
-        shown = "；".join(f"第{p.line}行 {p.field}：{p.message}" for p in self.problems[:3])
+        shown = "；".join(f"第{p.line}行 {HEADERS.get(p.field, p.field)}：{p.message}"
+                         for p in self.problems[:3])
         super().__init__(f"台账有{len(problems)}处问题，未导入：{shown}")
 
 
@@ -122,7 +126,8 @@ def canon(value: object) -> str:
 # Labels are matched by their text, not their numbering ("三(三)1."): the numbering differs
 # between the 2019 and 2021 formats and clerks write it in many ways; every text is unique.
 _NUMBERING = re.compile(
-    r"^(?:三(?=\()|\([一二三四五六七]\)|\d+[.、]|[一二三四]、|(?:不予公开|无法提供|不予处理|其他处理)(?=\d))")
+    r"^(?:三(?=\()|\([一二三四五六七]\)|\d+[.、]|[一二三四]、"  # 三(一)  (一)  1.  一、
+    r"|(?:不予公开|无法提供|不予处理|其他处理)(?=\d))")  # a group heading before its items
 _SHORT = {"逾期不补正": "other.no_correction", "逾期未缴费": "other.no_fee_payment",
           "其他处理": "other.other"}  # 2019/2020 format: one row for all of (六)
 
@@ -188,20 +193,23 @@ _DATES = (re.compile(r"(?P<y>\d{4})(?P<s>[-/.])(?P<m>\d{1,2})(?P=s)(?P<d>\d{1,2}
 
 
 def _date(value: object, today: date, bad: Callable[[str], None]) -> date | None:
+    day: date | None = None
     if isinstance(value, datetime | date):  # a real Excel date cell
         day = value.date() if isinstance(value, datetime) else value
     else:
         text = text_of(value).translate(_FULL_WIDTH).replace(" ", "")
         match = next((m for p in _DATES if (m := p.fullmatch(text))), None)
-        try:
+        with contextlib.suppress(ValueError):  # no match, or 2019-13-01, 2019-02-30
             day = date(int(match["y"]), int(match["m"]), int(match["d"]))  # type: ignore[index]
-        except (TypeError, ValueError):
-            return bad(f"日期格式无法识别：{text_of(value)}")
-    if day > today:
-        return bad(f"日期{day.isoformat()}晚于今天（{today.isoformat()}）")
-    if day < REGULATION_IN_FORCE:
-        return bad(f"日期{day.isoformat()}早于《政府信息公开条例》施行之日（2008-05-01），请核对")
-    return day
+    if day is None:
+        bad(f"日期格式无法识别：{text_of(value)}")
+    elif day > today:
+        bad(f"日期{day.isoformat()}晚于今天（{today.isoformat()}）")
+    elif day < REGULATION_IN_FORCE:
+        bad(f"日期{day.isoformat()}早于《政府信息公开条例》施行之日（2008-05-01），请核对")
+    else:
+        return day
+    return None
 
 
 def _fee(value: object, bad: Callable[[str], None]) -> Decimal | None:
@@ -211,15 +219,18 @@ def _fee(value: object, bad: Callable[[str], None]) -> Decimal | None:
     except InvalidOperation:
         fee = Decimal("NaN")
     if not fee.is_finite():
-        return bad(f"收费金额无法识别：{text_of(value)}")
-    if fee < 0:
-        return bad("收费金额不能为负数")
-    if int(fee.as_tuple().exponent) < -2:
-        return bad("收费金额最多精确到分（两位小数）")
-    return fee
+        bad(f"收费金额无法识别：{text_of(value)}")
+    elif fee < 0:
+        bad("收费金额不能为负数")
+    elif int(fee.as_tuple().exponent) < -2:
+        bad("收费金额最多精确到分（两位小数）")
+    else:
+        return fee
+    return None
 
 
-def _row(line: int, cells: dict[str, object], today: date) -> tuple[LedgerRow | None, list]:
+def _row(line: int, cells: dict[str, object], today: date,
+         ) -> tuple[LedgerRow | None, list[Problem]]:
     problems: list[Problem] = []
     text = {f: text_of(cells.get(f)) for f in HEADERS}
 
@@ -287,7 +298,8 @@ def _records(data: bytes, filename: str) -> list[tuple[int, list]]:
     if extension == "csv":
         records = csv_records(data)
         if records is None:
-            raise LedgerError([Problem(0, "file", "文件编码无法识别，请另存为UTF-8或GB18030编码的CSV")])
+            message = "文件编码无法识别，请另存为UTF-8或GB18030编码的CSV"
+            raise LedgerError([Problem(0, "file", message)])
         return records
     if extension in ("xlsx", "xlsm"):
         try:
@@ -330,7 +342,8 @@ def read_ledger(data: bytes, filename: str, *, today: date) -> list[LedgerRow]:
         problems += row_problems
         number = text_of(named.get("case_number"))
         if number in seen:
-            problems.append(Problem(line, "case_number", f"受理编号“{number}”与第{seen[number]}行重复"))
+            message = f"受理编号“{number}”与第{seen[number]}行重复"
+            problems.append(Problem(line, "case_number", message))
         elif number:
             seen[number] = line
         if row is not None:

@@ -34,7 +34,7 @@ def router(runtime: Runtime) -> APIRouter:
         export, media_type, extension = EXPORTERS[format]
         name = await handlers.agency_name(runtime.engine, agency)
         body = export(doc, name)
-        filename = f"{agency}-{year}.{extension}"
+        filename = f"{agency}-{year}{extension}"
         return Response(body, media_type=media_type,
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 

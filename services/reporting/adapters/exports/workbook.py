@@ -49,7 +49,8 @@ def _sheet(ws: Worksheet, grid: layout.Grid, title: str) -> None:
         _write(ws, c)
     for r, height in _row_heights(grid).items():
         ws.row_dimensions[TITLE_ROWS + 1 + r].height = height
-    ws.freeze_panes = ws.cell(TITLE_ROWS + 1 + grid.head_rows, 1)
+    if grid.head_rows:  # keep the column header in view while scrolling the 25 rows
+        ws.freeze_panes = ws.cell(TITLE_ROWS + 1 + grid.head_rows, 1)
 
 
 def _write(ws: Worksheet, c: layout.Cell) -> None:
