@@ -136,3 +136,38 @@ def test_replay_rebuilds_exactly_the_live_figures(stack):
     new = register(stack, "e2e-report", "2025-06-02", 13)
     assert new
     eventually(lambda: cells(report(stack, 2025, "e2e-report"), "new")["total"] == 4)
+
+
+def test_exports_open_with_the_official_labels_and_numbers(stack):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    from services.reporting.domain.report import COLUMNS, ROWS
+
+    url = f"{stack.url('reporting')}/v1/reports/2024"
+    doc = httpx.get(url, params={"agency": "e2e-year"}).json()
+    xlsx = httpx.get(url, params={"agency": "e2e-year", "format": "xlsx"})
+    assert xlsx.status_code == 200
+    assert 'filename="e2e-year-2024.xlsx"' in xlsx.headers["content-disposition"]
+    book = load_workbook(io.BytesIO(xlsx.content))
+    [sheet] = [ws for ws in book.worksheets if "收到和处理" in ws.title]
+    values = [[c for c in row] for row in sheet.iter_rows(values_only=True)]
+    labelled = {row[0]: row[1:] for row in values if row and row[0] in ROWS.values()}
+    assert set(labelled) == set(ROWS.values())
+    new = labelled[ROWS["new"]]
+    assert [v for v in new if v is not None][:7] == [doc["table3"]["new"][c] for c in COLUMNS]
+
+    raw = httpx.get(url, params={"agency": "e2e-year", "format": "csv"}).content
+    assert raw.startswith(b"\xef\xbb\xbf")
+    table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert table[0][1:] == list(COLUMNS.values())
+    assert [r[0] for r in table[1:]] == list(ROWS.values())
+    forward = table[1:][list(ROWS).index("carried_forward")]
+    assert [int(v) for v in forward[1:]] == [doc["table3"]["carried_forward"][c] for c in COLUMNS]
+
+    docx = httpx.get(url, params={"agency": "e2e-year", "format": "docx"})
+    assert docx.status_code == 200 and docx.content[:2] == b"PK"
+    html = httpx.get(url, params={"agency": "e2e-year", "format": "html"}).text
+    assert "测试" in html and ROWS["carried_forward"] in html

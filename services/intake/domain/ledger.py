@@ -49,16 +49,24 @@ is an error: a misspelt column would otherwise silently drop its data. Dates: 20
 from __future__ import annotations
 
 import contextlib
-import csv
 import io
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from services.reporting.domain.report import OUTCOMES
 from shared.contracts.applications import ApplicantType, Channel
+from shared.contracts.report_format import OUTCOMES
+from shared.tabular import (
+    FULL_WIDTH,
+    Problem,
+    canon,
+    csv_records,
+    label_key,
+    split_header,
+    text_of,
+)
 from shared.validation.identity import validate_credit_code, validate_resident_id
 
 HEADERS: dict[str, str] = {
@@ -69,15 +77,6 @@ HEADERS: dict[str, str] = {
 }
 REQUIRED = ("received_on", "channel", "applicant_type", "applicant_name", "request")
 REGULATION_IN_FORCE = date(2008, 5, 1)
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong in an imported file; ``message`` is shown to the clerk as is."""
-
-    line: int
-    field: str
-    message: str
 
 
 class LedgerError(ValueError):
@@ -106,75 +105,6 @@ class LedgerRow:
     fee_yuan: Decimal | None
 
 
-# --- text helpers, shared with the published-figures import --------------------------------
-_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}  # IME full-width ASCII
-
-
-def text_of(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # Excel stores 序号 1 as 1.0
-    return str(value).replace("\u3000", " ").strip()
-
-
-def canon(value: object) -> str:
-    """Comparison form: full-width → ASCII, no spaces or quotes, lower case."""
-    return re.sub(r"[\s\"'“”‘’]", "", text_of(value).translate(_FULL_WIDTH)).lower()
-
-
-# Labels are matched by their text, not their numbering ("三(三)1."): the numbering differs
-# between the 2019 and 2021 formats and clerks write it in many ways; every text is unique.
-_NUMBERING = re.compile(
-    r"^(?:三(?=\()|\([一二三四五六七]\)|\d+[.、]|[一二三四]、"  # 三(一)  (一)  1.  一、
-    r"|(?:不予公开|无法提供|不予处理|其他处理)(?=\d))")  # a group heading before its items
-_SHORT = {"逾期不补正": "other.no_correction", "逾期未缴费": "other.no_fee_payment",
-          "其他处理": "other.other"}  # 2019/2020 format: one row for all of (六)
-
-
-def _bare(label: str) -> str:
-    text = canon(label)
-    while (shorter := _NUMBERING.sub("", text, count=1)) != text:
-        text = shorter
-    return re.sub(r"\([^()]*\)$", "", text)  # 部分公开（区分处理的，…）→ 部分公开
-
-
-def label_key(value: object, labels: Mapping[str, str]) -> str | None:
-    """The key of ``labels`` that ``value`` names by key or by official label, else None."""
-    text, bare = canon(value), _bare(text_of(value))
-    for key, label in labels.items():
-        if text == key.lower() or bare == _bare(label):
-            return key
-    short = _SHORT.get(bare)
-    return short if short in labels else None
-
-
-def csv_records(data: bytes) -> list[tuple[int, list[str]]] | None:
-    """(first line number, cells) per record; None if neither UTF-8 nor GB18030."""
-    for encoding in ("utf-8-sig", "gb18030"):  # real GB18030 Chinese is never valid UTF-8
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        return None
-    reader, records, line = csv.reader(io.StringIO(text, newline="")), [], 1
-    for cells in reader:
-        records.append((line, cells))
-        line = reader.line_num + 1  # a quoted cell may span lines
-    return records
-
-
-def split_header(records: list) -> tuple[int, list, list] | None:
-    """(header line, header cells, data records), skipping blank and ``#`` lines above it."""
-    for i, (line, cells) in enumerate(records):
-        texts = [text_of(c) for c in cells]
-        if any(texts) and not texts[0].startswith("#"):
-            return line, cells, records[i + 1 :]
-    return None
-
-
 # --- the ledger ------------------------------------------------------------------------------
 _HEADER_FIELDS = {canon(h): f for f, h in HEADERS.items()} | {f: f for f in HEADERS}
 _CHANNELS = {"当面": Channel.in_person, "当面提交": Channel.in_person,
@@ -197,7 +127,7 @@ def _date(value: object, today: date, bad: Callable[[str], None]) -> date | None
     if isinstance(value, datetime | date):  # a real Excel date cell
         day = value.date() if isinstance(value, datetime) else value
     else:
-        text = text_of(value).translate(_FULL_WIDTH).replace(" ", "")
+        text = text_of(value).translate(FULL_WIDTH).replace(" ", "")
         match = next((m for p in _DATES if (m := p.fullmatch(text))), None)
         with contextlib.suppress(ValueError):  # no match, or 2019-13-01, 2019-02-30
             day = date(int(match["y"]), int(match["m"]), int(match["d"]))  # type: ignore[index]
@@ -213,7 +143,7 @@ def _date(value: object, today: date, bad: Callable[[str], None]) -> date | None
 
 
 def _fee(value: object, bad: Callable[[str], None]) -> Decimal | None:
-    text = text_of(value).translate(_FULL_WIDTH).replace(",", "").strip("¥￥元 ")
+    text = text_of(value).translate(FULL_WIDTH).replace(",", "").strip("¥￥元 ")
     try:
         fee = Decimal(text)
     except InvalidOperation:

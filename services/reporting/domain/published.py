@@ -20,8 +20,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from services.intake.domain.ledger import Problem, canon, csv_records, label_key, split_header
 from services.reporting.domain.report import COLUMNS, OUTCOMES, ROWS, checks
+from shared.tabular import Problem, canon, csv_records, label_key, split_header
 
 Figures = dict[int, dict[str, dict[str, int]]]  # year -> row key -> column key -> count
 
