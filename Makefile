@@ -25,3 +25,6 @@ test: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+
+bench: $(VENV)/.installed
+	$(BIN)/python -m bench.replay
