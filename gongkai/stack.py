@@ -70,6 +70,8 @@ class Stack:
         )
         if self.settings.clock:
             env["GONGKAI_CLOCK"] = self.settings.clock
+        if self.postgres is not None:
+            env.setdefault("GONGKAI_DEV_SINKS", "1")  # the embedded stack shows what it "sent"
         return env
 
     def url(self, service: str) -> str:

@@ -82,25 +82,27 @@ def standard_ddl() -> list[str]:
     ]
 
 
-def _alembic_config(service: str, url: str) -> Config:
+def _alembic_config(service: str, url: str, schema: str) -> Config:
     cfg = Config()
     location = resources.files(f"services.{service}.adapters") / "migrations"
     cfg.set_main_option("script_location", str(location))
     cfg.set_main_option("sqlalchemy.url", async_url(url))
-    cfg.attributes["schema"] = service
+    cfg.attributes["schema"] = schema
     return cfg
 
 
-async def migrate(service: str, url: str) -> None:
-    """Bring the service's schema to the latest migration (idempotent: safe at every start)."""
+async def migrate(service: str, url: str, schema: str | None = None) -> None:
+    """Bring the service's schema to the latest migration (idempotent: safe at every start).
+    `schema` defaults to the service's name (tests migrate into scratch schemas)."""
+    schema = schema or service
     engine = create_async_engine(async_url(url))
     try:
         async with engine.begin() as conn:
             # Serialise concurrent starters: one migrates, the others then find nothing to do.
             await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('gongkai-migrate'))"))
-            await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{service}"'))
-            await conn.execute(text(f'SET LOCAL search_path TO "{service}"'))
-            cfg = _alembic_config(service, url)
+            await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+            await conn.execute(text(f'SET LOCAL search_path TO "{schema}"'))
+            cfg = _alembic_config(service, url, schema)
 
             def upgrade(sync_conn) -> None:
                 cfg.attributes["connection"] = sync_conn

@@ -54,9 +54,40 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         stack.stop()
 
 
+class Mailbox:
+    """A real SMTP server on loopback (aiosmtpd) that keeps what it receives."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        from gongkai.embedded import free_port
+
+        self.messages: list[Any] = []
+        self.port = free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd API
+        from email import message_from_bytes, policy
+
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
 @pytest.fixture(scope="session")
-def stack(infra: Any) -> Any:
-    """The four services running as processes on the infrastructure."""
+def mailbox() -> Iterator[Mailbox]:
+    box = Mailbox()
+    box.controller.start()
+    yield box
+    box.controller.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(infra: Any, mailbox: Mailbox) -> Any:
+    """The four services running as processes on the infrastructure (mail goes to `mailbox`)."""
+    import os
+
+    os.environ.update(GONGKAI_SMTP_HOST="127.0.0.1", GONGKAI_SMTP_PORT=str(mailbox.port),
+                      GONGKAI_SMTP_FROM="gongkai@example.gov.cn")
     for service in ("intake", "casework", "reporting", "notify"):
         if service not in infra.processes:
             infra.start_service(service)
@@ -65,7 +96,8 @@ def stack(infra: Any) -> Any:
 
 
 TEST_AGENCIES = ("e2e-flow", "e2e-idem", "e2e-restart", "e2e-bad", "e2e-broker", "e2e-clock",
-                 "e2e-other", "e2e-report", "e2e-year", "e2e-seed")
+                 "e2e-other", "e2e-report", "e2e-year", "e2e-seed",
+                 "e2e-notify")
 
 
 async def _load_test_city(database_url: str, clock: str | None) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from shared.events import event_type
 
@@ -44,3 +44,16 @@ class AgencyConfigured(BaseModel):
     reconsideration_organ: Office
     court: Office
     policies: AgencyPolicies = AgencyPolicies()
+    # The agency's SMS provider (Alibaba Cloud, Tencent Cloud, webhook); empty: the development
+    # sink. Secrets are never written here, only where to find them: "env:VARIABLE".
+    sms: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("sms")
+    @classmethod
+    def _no_secrets(cls, sms: dict[str, str]) -> dict[str, str]:
+        for key, value in sms.items():
+            if any(word in key for word in ("secret", "password", "token")) and not (
+                    value.startswith("env:")):
+                raise ValueError(f"sms.{key} must name an environment variable (env:NAME), "
+                                 "not hold the secret itself")
+        return sms

@@ -48,48 +48,153 @@ async def get_recipient(conn: AsyncConnection, application_id: uuid.UUID) -> Any
     ).first()
 
 
-async def queue_message(conn: AsyncConnection, **fields: Any) -> None:
+async def queue_message(conn: AsyncConnection, *, event_id: uuid.UUID, template: str,
+                        application_id: uuid.UUID, agency: str, channel: str, recipient: str,
+                        body: str, provider: str, letter_id: int | None = None,
+                        subject: str | None = None, requested_by: str | None = None,
+                        params: dict[str, str] | None = None) -> None:
+    """Queue a message once: the same event and template never queue a second one."""
     await conn.execute(
         text(
             """INSERT INTO messages (event_id, template, application_id, agency, channel,
-                                     recipient, body)
+                                     recipient, body, provider, letter_id, subject, requested_by,
+                                     params)
                VALUES (:event_id, :template, :application_id, :agency, :channel,
-                       :recipient, :body)
+                       :recipient, :body, :provider, :letter_id, :subject, :requested_by,
+                       CAST(:params AS jsonb))
                ON CONFLICT (event_id, template) DO NOTHING"""
         ),
-        fields,
+        {"event_id": event_id, "template": template, "application_id": application_id,
+         "agency": agency, "channel": channel, "recipient": recipient, "body": body,
+         "provider": provider, "letter_id": letter_id, "subject": subject,
+         "requested_by": requested_by,
+         "params": json.dumps(params, ensure_ascii=False) if params else None},
     )
     await conn.execute(text("SELECT pg_notify('gongkai_messages', '')"))
-
-
-async def claim_queued(conn: AsyncConnection, limit: int) -> list[Any]:
-    return list(
-        await conn.execute(
-            text(
-                """SELECT * FROM messages WHERE status = 'queued' ORDER BY id
-                   LIMIT :n FOR UPDATE SKIP LOCKED"""
-            ),
-            {"n": limit},
-        )
-    )
-
-
-async def mark_sent(conn: AsyncConnection, message_id: int) -> None:
-    await conn.execute(
-        text(
-            """UPDATE messages SET status = 'sent', sent_at = now(), attempts = attempts + 1
-               WHERE id = :id"""
-        ),
-        {"id": message_id},
-    )
 
 
 async def messages_for(conn: AsyncConnection, application_id: uuid.UUID) -> list[dict[str, Any]]:
     rows = await conn.execute(
         text(
-            """SELECT id, template, channel, recipient, body, status, created_at, sent_at
+            """SELECT id, template, channel, recipient, body, status, attempts, last_error,
+                      next_attempt_at, created_at, sent_at, letter_id, requested_by
                FROM messages WHERE application_id = :id ORDER BY id"""
         ),
         {"id": application_id},
     )
+    return [dict(r._mapping) for r in rows]
+
+
+# --- delivery -----------------------------------------------------------------------------
+
+async def claim_due(conn: AsyncConnection, now, sms_open: bool, limit: int) -> list[Any]:
+    """Mark due messages as being sent (committed before any provider is called)."""
+    return list(await conn.execute(
+        text("""UPDATE messages SET status = 'sending', sending_since = :now,
+                       attempts = attempts + 1
+                WHERE id IN (SELECT id FROM messages
+                             WHERE status = 'queued'
+                               AND (next_attempt_at IS NULL OR next_attempt_at <= :now)
+                               AND (:sms OR channel <> 'sms')
+                             ORDER BY next_attempt_at NULLS FIRST, id
+                             LIMIT :n FOR UPDATE SKIP LOCKED)
+                RETURNING *"""),
+        {"now": now, "sms": sms_open, "n": limit}))
+
+
+async def defer_sms(conn: AsyncConnection, now, until) -> int:
+    """Quiet hours: SMS due now wait for the morning (shown as their next attempt)."""
+    result = await conn.execute(
+        text("""UPDATE messages SET next_attempt_at = :until
+                WHERE status = 'queued' AND channel = 'sms'
+                  AND (next_attempt_at IS NULL OR next_attempt_at < :until)"""),
+        {"until": until})
+    return result.rowcount
+
+
+async def mark(conn: AsyncConnection, message_id: int, status: str, *, error: str | None = None,
+               next_attempt_at=None, provider_message_id: str | None = None) -> None:
+    await conn.execute(
+        text("""UPDATE messages SET status = :s, last_error = coalesce(:e, last_error),
+                       next_attempt_at = coalesce(:next, next_attempt_at),
+                       provider_message_id = coalesce(:pid, provider_message_id),
+                       sent_at = CASE WHEN :s = 'sent' THEN now() ELSE sent_at END
+                WHERE id = :id"""),
+        {"id": message_id, "s": status, "e": error, "next": next_attempt_at,
+         "pid": provider_message_id})
+
+
+async def recover_interrupted(conn: AsyncConnection, now, older_than, retry_safe: list[str],
+                              ) -> dict[str, int]:
+    """Messages left 'sending' by a process that died: those whose provider is transactional or
+    idempotent go back to the queue; the others become 'unknown' — never sent twice silently."""
+    rows = await conn.execute(
+        text("""UPDATE messages SET status = CASE WHEN provider = ANY(:safe) THEN 'queued'
+                                                 ELSE 'unknown' END
+                WHERE status = 'sending' AND sending_since < :cutoff
+                RETURNING status"""),
+        {"safe": retry_safe, "cutoff": now - older_than})
+    counts: dict[str, int] = {}
+    for (status,) in rows:
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+# --- letters ------------------------------------------------------------------------------
+
+async def store_letter(conn: AsyncConnection, **fields: Any) -> int | None:
+    return (await conn.execute(
+        text("""INSERT INTO letters (application_id, agency, event_id, kind, addressee, dated,
+                                     template_version, content, content_hash)
+                VALUES (:application_id, :agency, :event_id, :kind, :addressee, :dated,
+                        :template_version, CAST(:content AS jsonb), :content_hash)
+                ON CONFLICT (event_id, kind) DO NOTHING RETURNING id"""), fields)).scalar()
+
+
+async def letters_for(conn: AsyncConnection, application_id: uuid.UUID) -> list[dict[str, Any]]:
+    rows = await conn.execute(
+        text("""SELECT id, kind, addressee, dated, template_version, content_hash, created_at,
+                       pdf IS NOT NULL AS rendered
+                FROM letters WHERE application_id = :id ORDER BY id"""), {"id": application_id})
+    return [dict(r._mapping) for r in rows]
+
+
+async def get_letter(conn: AsyncConnection, letter_id: int) -> Any:
+    return (await conn.execute(text("SELECT * FROM letters WHERE id = :id"),
+                               {"id": letter_id})).first()
+
+
+async def save_pdf(conn: AsyncConnection, letter_id: int, pdf: bytes) -> None:
+    await conn.execute(text("UPDATE letters SET pdf = :p WHERE id = :id AND pdf IS NULL"),
+                       {"id": letter_id, "p": pdf})
+
+
+async def unrendered(conn: AsyncConnection, limit: int) -> list[Any]:
+    return list(await conn.execute(
+        text("SELECT * FROM letters WHERE pdf IS NULL ORDER BY id LIMIT :n"), {"n": limit}))
+
+
+async def case_events(conn: AsyncConnection, application_id: uuid.UUID) -> list[Any]:
+    """The case's events as notify received them, in order (for the facts a letter needs)."""
+    return list(await conn.execute(
+        text("""SELECT envelope FROM inbox WHERE envelope->>'stream_id' = :id ORDER BY seq"""),
+        {"id": str(application_id)}))
+
+
+async def dev_outbox(conn: AsyncConnection, recipient: str | None = None) -> list[dict[str, Any]]:
+    rows = await conn.execute(
+        text("""SELECT d.message_id, d.recipient, d.body, d.delivered_at, m.application_id
+                FROM dev_sms d JOIN messages m ON m.id = d.message_id
+                WHERE CAST(:r AS text) IS NULL OR d.recipient = :r ORDER BY d.message_id"""),
+        {"r": recipient})
+    return [dict(r._mapping) for r in rows]
+
+
+async def dev_mailbox(conn: AsyncConnection, recipient: str | None = None) -> list[dict[str, Any]]:
+    rows = await conn.execute(
+        text("""SELECT d.message_id, d.recipient, d.subject, d.attachment_bytes, d.delivered_at,
+                       m.application_id, m.letter_id
+                FROM dev_email d JOIN messages m ON m.id = d.message_id
+                WHERE CAST(:r AS text) IS NULL OR d.recipient = :r ORDER BY d.message_id"""),
+        {"r": recipient})
     return [dict(r._mapping) for r in rows]

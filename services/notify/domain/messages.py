@@ -23,3 +23,8 @@ def acknowledgement_sms(agency_name: str, case_number: str, received_on: date,
     if due.basis.provisional:
         text += "（该日期按法定节假日暂行计算，以国务院公布的当年节假日安排为准）"
     return text + "。"
+
+
+def reply_sms(agency_name: str, case_number: str, dated: date) -> str:
+    return (f"【{agency_name}】您的政府信息公开申请（受理编号{case_number}）已于"
+            f"{chinese_date(dated)}作出答复，请注意查收答复书。")

@@ -1,27 +1,95 @@
-"""Notify's HTTP API: what was sent for a case, and the development SMS sink."""
+"""Notify's HTTP API: the letters and messages of a case, letter PDFs, re-sending on purpose,
+and (on a development stack) what the development sinks received."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: FastAPI must see the real types in the closures.
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel
 
 from services.notify.adapters import store
-from services.notify.adapters.sms import dev_outbox
-
-router = APIRouter(prefix="/v1", tags=["messages"])
-
-
-@router.get("/cases/{application_id}/messages", summary="Messages sent about a case")
-async def case_messages(application_id: uuid.UUID, request: Request) -> list[dict[str, Any]]:
-    async with request.app.state.runtime.engine.connect() as conn:
-        return await store.messages_for(conn, application_id)
+from services.notify.service_layer import sending
+from shared.auth import Role, Staff, require_role
+from shared.http import Problem
+from shared.runtime import Runtime
 
 
-@router.get("/dev/sms", summary="Messages the development SMS sink has delivered")
-async def dev_sms(
-    request: Request, recipient: Annotated[str | None, Query(max_length=20)] = None
-) -> list[dict[str, Any]]:
-    async with request.app.state.runtime.engine.connect() as conn:
-        return await dev_outbox(conn, recipient)
+class Resend(BaseModel):
+    channel: Literal["email", "sms"] = "email"
+
+
+def router(runtime: Runtime, *, dev_sinks: bool, sms_provider_of: Any,
+           email_provider: str) -> APIRouter:
+    api = APIRouter(prefix="/v1", tags=["letters and messages"])
+    staff_dep = Annotated[Staff, Depends(runtime.staff)]
+
+    async def case_agency(conn, application_id: uuid.UUID, staff: Staff) -> Any:
+        recipient = await store.get_recipient(conn, application_id)
+        if recipient is None or not staff.can_act_for(recipient.agency):
+            raise Problem(404, "未找到该案件", field="application_id")
+        return recipient
+
+    @api.get("/cases/{application_id}/letters", summary="Letters of a case")
+    async def case_letters(application_id: uuid.UUID, staff: staff_dep) -> list[dict[str, Any]]:
+        async with runtime.engine.connect() as conn:
+            await case_agency(conn, application_id, staff)
+            return await store.letters_for(conn, application_id)
+
+    @api.get("/cases/{application_id}/messages", summary="SMS and e-mail about a case")
+    async def case_messages(application_id: uuid.UUID, staff: staff_dep,
+                            ) -> list[dict[str, Any]]:
+        async with runtime.engine.connect() as conn:
+            await case_agency(conn, application_id, staff)
+            return await store.messages_for(conn, application_id)
+
+    @api.get("/letters/{letter_id}.pdf", summary="A letter as printable PDF (A4)",
+             response_class=Response)
+    async def letter_pdf(letter_id: int, staff: staff_dep) -> Response:
+        async with runtime.engine.connect() as conn:
+            row = await store.get_letter(conn, letter_id)
+        if row is None or not staff.can_act_for(row.agency):
+            raise Problem(404, "未找到该文书", field="letter_id")
+        name, pdf = await sending.pdf_of(runtime.engine, letter_id)
+        return Response(pdf, media_type="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="{name}"'})
+
+    @api.post("/letters/{letter_id}/resend", status_code=202,
+              summary="Send a letter again, on purpose (a new, logged message)")
+    async def resend(letter_id: int, body: Resend, staff: staff_dep) -> dict[str, Any]:
+        require_role(staff, Role.CASEWORKER, Role.APPROVER)
+        async with runtime.engine.begin() as conn:
+            row = await store.get_letter(conn, letter_id)
+            if row is None or not staff.can_act_for(row.agency):
+                raise Problem(404, "未找到该文书", field="letter_id")
+            recipient = await store.get_recipient(conn, row.application_id)
+            address = recipient.email if body.channel == "email" else recipient.mobile
+            if not address:
+                raise Problem(409, "申请人未留有该联系方式", field="channel")
+            act = uuid.uuid4()
+            agency = await store.get_agency(conn, row.agency)
+            provider = email_provider if body.channel == "email" else sms_provider_of(agency)
+            await store.queue_message(
+                conn, event_id=act, template=f"resend:{row.kind}",
+                application_id=row.application_id, agency=row.agency, channel=body.channel,
+                recipient=address, subject=f"（重发）{row.kind}",
+                body=f"{recipient.name}：{row.kind}文书重发，见附件。" if body.channel == "email"
+                else f"您的政府信息公开申请（受理编号{recipient.case_number}）相关文书已重新发送。",
+                provider=provider, letter_id=row.id if body.channel == "email" else None,
+                requested_by=staff.user)
+        return {"resent": True, "act": str(act), "channel": body.channel}
+
+    if dev_sinks:
+        @api.get("/dev/sms", tags=["development"], summary="What the development SMS sink got")
+        async def dev_sms(recipient: Annotated[str | None, Query(max_length=20)] = None,
+                          ) -> list[dict[str, Any]]:
+            async with runtime.engine.connect() as conn:
+                return await store.dev_outbox(conn, recipient)
+
+        @api.get("/dev/email", tags=["development"], summary="What the development mail sink got")
+        async def dev_email(recipient: Annotated[str | None, Query(max_length=254)] = None,
+                            ) -> list[dict[str, Any]]:
+            async with runtime.engine.connect() as conn:
+                return await store.dev_mailbox(conn, recipient)
+
+    return api

@@ -1,0 +1,306 @@
+"""Formal letters (告知书/答复书, DOMAIN §7): which letter a case fact calls for, and its content.
+
+Pure: facts in, a `Letter` out. The only I/O is reading templates through the injected
+`TemplateSource`. Dates are the business dates of the facts and the `dated` argument, never the
+wall clock.
+
+Templates and who may change them:
+- Wording: one Jinja template per letter kind, `<kind>.txt.j2`, looked up first in the agency's
+  directory `<overrides_dir>/<agency_id>/`, then in the city's `<overrides_dir>/_city/`, then
+  the shipped `services/notify/templates/`. A template sets `title` and renders the body, one
+  paragraph per block of lines separated by a blank line.
+- Law: `legal.yaml` (article citations, fee schedule, the provisional-date note, the remedy
+  paragraphs, the contact line). Agency directories are never searched for it; only
+  `<overrides_dir>/_city/legal.yaml` replaces the shipped file. A template places the legal text
+  (`{{ basis }}`, `{{ remedy }}`, `{{ legal.fee_payment }}`) but cannot reword it: `compose`
+  refuses a letter whose body lacks any of them verbatim.
+- Remedy (§7): replies, abandonment notices and fee notices carry one. A refusal to disclose
+  (withheld.*, and partially_disclosed, whose withheld part is one) decided on or after
+  2024-01-01 gets reconsideration first (行政复议法 2023, Art. 23(1)(4)); every other decision,
+  including unable.* and not_processed.* (not refusals to disclose in the statute's terms), and
+  refusals decided earlier, gets reconsideration within 60 days or litigation within 6 months.
+Templates run in Jinja's sandbox with StrictUndefined and no escaping: applicant text is data
+passed in as values, never template source, so `{{ 7*7 }}` or `<script>` in it prints verbatim.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from dataclasses import dataclass, fields, replace
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jinja2 import StrictUndefined
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from shared.contracts.agencies import AgencyConfigured
+
+SHIPPED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+RECONSIDERATION_FIRST_SINCE = date(2024, 1, 1)
+REMEDY_KINDS = {"fee_notice": "本通知", "abandonment_notice": "本告知书"}
+REFUSALS = frozenset({"reply_withheld", "reply_partially_disclosed"})
+CHANNELS = {"in_person": "当面提交", "post_signed": "邮寄", "ordinary_letter": "平常信函",
+            "online": "网上申请", "fax": "传真", "email": "电子邮件"}
+MEDIA = {"paper": "纸质", "electronic": "电子"}
+DELIVERIES = {"post": "邮寄", "email": "电子邮件", "pickup": "当面领取", "online": "网上在线"}
+
+
+class LetterTemplateError(ValueError):
+    """A template is missing, or an override dropped the fixed legal text."""
+
+
+@dataclass(frozen=True)
+class Letter:
+    kind: str
+    title: str
+    addressee: str
+    case_number: str
+    dated: date
+    paragraphs: list[str]
+    signature: list[str]
+    template_version: str
+
+    def text(self) -> str:
+        head = [self.title, f"（{self.case_number}）", f"{self.addressee}："]
+        return "\n\n".join([*head, *self.paragraphs, "\n".join(self.signature)]) + "\n"
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    case_number: str = ""
+    applicant_name: str = ""
+    applicant_type: str = "natural_person"
+    request_summary: str = ""
+    channel: str = ""
+    received_on: date | None = None
+    due_on: date | None = None
+    previous_due_on: date | None = None
+    due_provisional: bool = False
+    due_rule: str | None = None
+    medium: str | None = None
+    delivery: str | None = None
+    correction_on: date | None = None
+    correction_items: tuple[str, ...] = ()
+    correction_period_days: int | None = None
+    correct_by: date | None = None
+    correction_received_on: date | None = None
+    extension_on: date | None = None
+    extension_days: int | None = None
+    extension_reason: str = ""
+    consultation_on: date | None = None
+    consultation_kind: str | None = None
+    consultation_party: str = ""
+    consultation_answer_by: date | None = None
+    fee_on: date | None = None
+    fee_method: str | None = None
+    fee_nth: int | None = None
+    fee_pages: int | None = None
+    fee_amount: Decimal | None = None
+    fee_pay_by: date | None = None
+    fee_pauses_clock: bool = False
+    reasons_on: date | None = None
+    reasons_note: str = ""
+    withdrawn_on: date | None = None
+    concluded_on: date | None = None
+    outcome: str | None = None
+    legal_basis: str = ""
+    reply_text: str = ""
+    responsible_agency: str = ""
+    on_the_spot: bool = False
+
+
+# event type → {CaseFacts field: payload key}
+_FOLD: dict[str, dict[str, str]] = {
+    "CaseOpened": {"case_number": "case_number", "applicant_name": "applicant_name",
+                   "applicant_type": "applicant_type", "channel": "channel",
+                   "request_summary": "request_summary", "medium": "medium",
+                   "delivery": "delivery"},
+    "CaseReceived": {"received_on": "received_on"},
+    "DueDateSet": {"due_on": "due_on", "previous_due_on": "previous_due_on"},
+    "CorrectionRequested": {"correction_on": "on", "correction_items": "items",
+                            "correction_period_days": "period_working_days",
+                            "correct_by": "correct_by"},
+    "CorrectionReceived": {"correction_received_on": "on"},
+    "ExtensionApproved": {"extension_on": "on", "extension_days": "working_days",
+                          "extension_reason": "reason"},
+    "ConsultationStarted": {"consultation_on": "on", "consultation_kind": "kind",
+                            "consultation_party": "party", "consultation_answer_by": "answer_by"},
+    "FeeNoticeIssued": {"fee_on": "on", "fee_method": "method", "fee_nth": "nth_this_month",
+                        "fee_pages": "pages", "fee_amount": "amount_yuan", "fee_pay_by": "pay_by",
+                        "fee_pauses_clock": "pauses_clock"},
+    "ReasonsRequested": {"reasons_on": "on", "reasons_note": "note"},
+    "CaseWithdrawn": {"withdrawn_on": "on"},
+    "CaseConcluded": {"concluded_on": "on", "outcome": "outcome", "legal_basis": "legal_basis",
+                      "reply_text": "reply_text", "on_the_spot": "on_the_spot",
+                      "responsible_agency": "responsible_agency"},
+}
+_TYPES = {f.name: str(f.type) for f in fields(CaseFacts)}
+
+
+def _date(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _convert(name: str, value: Any) -> Any:
+    kind = _TYPES[name]
+    if value is None:
+        return None if "None" in kind else CaseFacts.__dataclass_fields__[name].default
+    if kind.startswith("date"):
+        return _date(value)
+    if kind.startswith("Decimal"):
+        return Decimal(str(value))
+    if kind.startswith("tuple"):
+        return tuple(str(v) for v in value)
+    return str(value) if kind.startswith("str") else value
+
+
+def evolve_facts(facts: CaseFacts, event_type: str, payload: dict) -> CaseFacts:
+    """Fold one case event (its payload as a dict, JSON or Python values) into the facts."""
+    if event_type == "ApplicationSubmitted":  # intake's fact: the medium and delivery asked for
+        payload = {k: v for k, v in (payload.get("request") or {}).items()
+                   if k in ("medium", "delivery")}
+        event_type = "CaseOpened"
+    changes = {name: _convert(name, payload[key])
+               for name, key in _FOLD.get(event_type, {}).items() if key in payload}
+    if event_type == "DueDateSet":
+        basis = payload.get("basis") or {}
+        changes.update(due_provisional=bool(basis.get("provisional")), due_rule=basis.get("rule"))
+    return replace(facts, **changes)
+
+
+def reply_kind(outcome: str) -> str:
+    if outcome in ("other.no_correction", "other.no_fee_payment"):
+        return "abandonment_notice"
+    if outcome in ("disclosed", "partially_disclosed"):
+        return f"reply_{outcome}"
+    return {"withheld": "reply_withheld", "unable": "reply_unable",
+            "not_processed": "reply_not_processed"}.get(outcome.split(".")[0], "reply_other")
+
+
+def letters_for(event_type: str, payload: dict, facts_after: CaseFacts) -> list[str]:
+    """The letter kinds an event calls for. An extension's notice is called for by the
+    DueDateSet that follows ExtensionApproved (rule "extension"), which carries the new date."""
+    if event_type == "DueDateSet":
+        rule = (payload.get("basis") or {}).get("rule")
+        if rule == "reply_period" and payload.get("previous_due_on") is None:
+            return ["acknowledgement"]
+        return {"extension": ["extension_notice"],
+                "art35_reasonable_date": ["deferral_notice"]}.get(rule, [])
+    if event_type == "CaseConcluded":
+        return [reply_kind(facts_after.outcome or payload["outcome"])]
+    kind = {"CorrectionRequested": "correction_notice", "ConsultationStarted":
+            "consultation_letter", "FeeNoticeIssued": "fee_notice",
+            "ReasonsRequested": "reasons_request"}.get(event_type)
+    return [kind] if kind else []
+
+
+def letter_date(event_type: str, payload: dict, facts_after: CaseFacts) -> date | None:
+    """The business date a letter for this event bears; None if the event does not tell
+    (the caller then uses the business date of the command that produced it)."""
+    if "on" in payload:
+        return _date(payload["on"])
+    rule = (payload.get("basis") or {}).get("rule")
+    return {"reply_period": facts_after.received_on,
+            "extension": facts_after.extension_on}.get(rule)
+
+
+def cn(d: date | None) -> str:
+    return f"{d.year}年{d.month}月{d.day}日" if d else ""
+
+
+def _amount(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:.0f}" if value == value.to_integral_value() else f"{value:.2f}"
+
+
+class TemplateSource:
+    """Finds a letter's template (agency → city → shipped) and the legal text (city → shipped)."""
+
+    def __init__(self, overrides_dir: Path | None = None, shipped_dir: Path = SHIPPED_TEMPLATES):
+        self.overrides_dir, self.shipped_dir = overrides_dir, shipped_dir
+
+    def _first(self, name: str, dirs: list[Path]) -> str:
+        for directory in dirs:
+            if (directory / name).is_file():
+                return (directory / name).read_text(encoding="utf-8")
+        raise LetterTemplateError(f"no template {name} in {', '.join(map(str, dirs))}")
+
+    def letter(self, kind: str, agency_id: str) -> str:
+        dirs = [self.shipped_dir]
+        if self.overrides_dir is not None:
+            dirs[:0] = [self.overrides_dir / "_city"]
+            if re.fullmatch(r"[a-z0-9][a-z0-9-]*", agency_id):
+                dirs.insert(0, self.overrides_dir / agency_id)
+        return self._first(f"{kind}.txt.j2", dirs)
+
+    def legal(self) -> str:
+        city = [self.overrides_dir / "_city"] if self.overrides_dir is not None else []
+        return self._first("legal.yaml", [*city, self.shipped_dir])
+
+
+_ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False,
+                                     trim_blocks=True, lstrip_blocks=True)
+_ENV.filters["cn"] = cn
+_compile = functools.lru_cache(maxsize=128)(_ENV.from_string)
+
+
+def _render_tree(node: Any, ctx: dict) -> Any:
+    if isinstance(node, dict):
+        return {k: _render_tree(v, ctx) for k, v in node.items()}
+    return _compile(str(node)).render(ctx).strip()
+
+
+def compose(kind: str, facts: CaseFacts, agency: AgencyConfigured, dated: date,
+            templates: TemplateSource) -> Letter:
+    source, legal_source = templates.letter(kind, agency.agency_id), templates.legal()
+    reply = kind.startswith("reply_")
+    doc = "本答复" if reply else REMEDY_KINDS.get(kind, "")
+    ctx: dict[str, Any] = {
+        "facts": facts, "agency": agency, "dated": dated, "doc": doc,
+        "year": (facts.due_on or dated).year,
+        "you": "您" if facts.applicant_type == "natural_person" else "贵单位",
+        "summary": facts.request_summary.strip().rstrip("。；;.， "),
+        "received": cn(facts.received_on),
+        "channel": CHANNELS.get(facts.channel, facts.channel),
+        "medium": MEDIA.get(facts.medium or "", ""),
+        "delivery": DELIVERIES.get(facts.delivery or "", ""),
+        "previous_due": cn(facts.previous_due_on), "correct_by": cn(facts.correct_by),
+        "correction_sent": cn(facts.correction_on), "answer_by": cn(facts.consultation_answer_by),
+        "pay_by": cn(facts.fee_pay_by), "fee_sent": cn(facts.fee_on),
+        "reasons_sent": cn(facts.reasons_on), "amount": _amount(facts.fee_amount),
+    }
+    legal = _render_tree(yaml.safe_load(legal_source), ctx)
+    ctx["legal"] = legal
+    ctx["due"] = cn(facts.due_on) + (legal["provisional_note"] if facts.due_provisional else "")
+    if reply or kind == "abandonment_notice":
+        ctx["basis"] = facts.legal_basis
+    elif kind == "consultation_letter":
+        ctx["basis"] = legal["basis"][f"consultation_{facts.consultation_kind}"]
+    else:
+        ctx["basis"] = legal["basis"][kind]
+    ctx["remedy"] = ""
+    if reply or kind in REMEDY_KINDS:
+        decided = facts.concluded_on or dated
+        first = kind in REFUSALS and decided >= RECONSIDERATION_FIRST_SINCE
+        ctx["remedy"] = legal["remedy"]["reconsideration_first" if first else "standard"]
+    module = _compile(source).make_module(ctx)
+    body = str(module)
+    required = [ctx["basis"], ctx["remedy"], legal["fee_payment"] if kind == "fee_notice" else ""]
+    missing = [text for text in required if text and text not in body]
+    if missing:
+        raise LetterTemplateError(f"template {kind} leaves out the fixed legal text: {missing}")
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", body) if p.strip()]
+    consulted = kind == "consultation_letter"
+    return Letter(
+        kind=kind, title=str(getattr(module, "title", "")), case_number=facts.case_number,
+        addressee=facts.consultation_party if consulted else facts.applicant_name,
+        dated=dated, paragraphs=[*paragraphs, legal["contact"]],
+        signature=[agency.name, "（印章）", cn(dated)],
+        template_version=hashlib.sha256(f"{source}\0{legal_source}".encode()).hexdigest()[:12],
+    )

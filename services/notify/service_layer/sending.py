@@ -1,0 +1,154 @@
+"""The sender: claims due messages, delivers them through their channel, records the outcome;
+retries with backoff, sets aside what cannot be delivered, keeps SMS out of the night.
+
+Crash between sending and recording (which side we chose): a message is marked 'sending' and
+committed *before* the provider is called. If the process dies before the result is recorded,
+the message is found still 'sending'; when its provider is transactional with our database
+(the development sinks) or deduplicates by our message id (the webhook), it is queued again;
+otherwise it becomes 'unknown', counted by a metric and shown to staff, and is never sent again
+silently. A duplicate official notice confuses an applicant and cannot be taken back; an
+'unknown' one is visible and a person can re-send it on purpose.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from datetime import date, timedelta
+from typing import Any
+
+import asyncpg
+from prometheus_client import Gauge
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.notify.adapters import store
+from services.notify.adapters.channels import Channel, DeliveryError
+from services.notify.domain import letters
+from services.notify.domain.delivery import MAX_ATTEMPTS, backoff, sms_allowed_at
+from services.notify.service_layer.handlers import MESSAGES
+from shared.clock import Clock
+
+log = logging.getLogger(__name__)
+
+NEEDS_A_PERSON = Gauge("gongkai_messages_needing_attention",
+                       "Messages failed or of unknown fate, waiting for staff", ["status"])
+RETRY_SAFE = ["dev", "dev-email", "webhook"]
+
+
+class Channels:
+    """The channel for each message: its agency's SMS provider, or e-mail."""
+
+    def __init__(self, sms_for_agency, email: Channel) -> None:
+        self.sms_for_agency = sms_for_agency  # agency config dict | None → Channel
+        self.email = email
+
+    async def of(self, conn, message: Any) -> Channel:
+        if message.channel == "email":
+            return self.email
+        return self.sms_for_agency(await store.get_agency(conn, message.agency))
+
+
+def letter_of(row: Any) -> letters.Letter:
+    content = row.content if isinstance(row.content, dict) else json.loads(row.content)
+    return letters.Letter(**{**content, "dated": date.fromisoformat(str(content["dated"]))})
+
+
+async def pdf_of(engine: AsyncEngine, letter_id: int) -> tuple[str, bytes]:
+    """The letter's PDF, rendered once and kept with the case."""
+    from services.notify.adapters.pdf import render_pdf
+
+    async with engine.begin() as conn:
+        row = await store.get_letter(conn, letter_id)
+        if row.pdf is None:
+            pdf = await asyncio.to_thread(render_pdf, letter_of(row))
+            await store.save_pdf(conn, letter_id, pdf)
+        else:
+            pdf = bytes(row.pdf)
+    return f"{row.kind}-{row.id}.pdf", pdf
+
+
+async def send_due(engine: AsyncEngine, channels: Channels, clock: Clock, limit: int = 100,
+                   ) -> int:
+    now = clock.now()
+    allowed = sms_allowed_at(now)
+    async with engine.begin() as conn:
+        if allowed != now:
+            await store.defer_sms(conn, now, allowed)
+        batch = await store.claim_due(conn, now, allowed == now, limit)
+    for message in batch:
+        await _deliver(engine, channels, message, now)
+    return len(batch)
+
+
+async def _deliver(engine: AsyncEngine, channels: Channels, message: Any, now) -> None:
+    attachment = await pdf_of(engine, message.letter_id) if message.letter_id else None
+    try:
+        async with engine.begin() as conn:
+            channel = await channels.of(conn, message)
+            provider_id = await channel.deliver(conn, message, attachment)
+            await store.mark(conn, message.id, "sent", provider_message_id=provider_id)
+        MESSAGES.labels(message.channel, "sent").inc()
+    except DeliveryError as exc:
+        retry = exc.retryable and message.attempts < MAX_ATTEMPTS
+        async with engine.begin() as conn:
+            await store.mark(conn, message.id, "queued" if retry else "failed", error=str(exc),
+                             next_attempt_at=now + backoff(message.attempts) if retry else None)
+            if not retry:
+                await conn.execute(text(
+                    """INSERT INTO dead_letters (topic, event_id, raw, reason)
+                       VALUES ('messages', :e, :raw, :why)"""),
+                    {"e": message.event_id, "raw": f"message {message.id}", "why": str(exc)})
+        MESSAGES.labels(message.channel, "retry" if retry else "failed").inc()
+        log.warning("message %s via %s: %s (%s)", message.id, message.channel, exc,
+                    "will retry" if retry else "failed")
+
+
+async def recover(engine: AsyncEngine, clock: Clock) -> dict[str, int]:
+    async with engine.begin() as conn:
+        counts = await store.recover_interrupted(conn, clock.now(), timedelta(minutes=2),
+                                                 RETRY_SAFE)
+        for status in ("failed", "unknown"):
+            n = (await conn.execute(text("SELECT count(*) FROM messages WHERE status = :s"),
+                                    {"s": status})).scalar_one()
+            NEEDS_A_PERSON.labels(status).set(n)
+    if counts:
+        log.warning("messages interrupted while sending: %s", counts)
+    return counts
+
+
+async def render_pending(engine: AsyncEngine, limit: int = 20) -> int:
+    async with engine.connect() as conn:
+        ids = [row.id for row in await store.unrendered(conn, limit)]
+    for letter_id in ids:
+        await pdf_of(engine, letter_id)
+    return len(ids)
+
+
+async def sender_loop(engine: AsyncEngine, dsn: str, channels: Channels, clock: Clock) -> None:
+    wake = asyncio.Event()
+    listener = await asyncpg.connect(dsn)
+    await listener.add_listener("gongkai_messages", lambda *_: wake.set())
+    try:
+        await recover(engine, clock)
+        rounds = 0
+        while True:
+            try:
+                sent = await send_due(engine, channels, clock)
+                rounds += 1
+                if rounds % 30 == 0:
+                    await recover(engine, clock)
+                    await render_pending(engine)
+            except (OSError, DBAPIError, asyncpg.PostgresError) as exc:
+                log.warning("notify: sending paused, retrying: %s", exc)
+                sent = 0
+                await asyncio.sleep(1.0)
+            if sent == 0:
+                wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), timeout=1.0)
+    finally:
+        await listener.close()

@@ -1,0 +1,125 @@
+"""The notify sender on real PostgreSQL: quiet hours by the injected clock, retries with backoff,
+a failure set aside with its reason, and interrupted sends never repeated silently."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from services.notify.adapters import store
+from services.notify.adapters.channels import DeliveryError, DevEmail, DevSms
+from services.notify.service_layer.sending import Channels, recover, send_due
+from shared.clock import SHANGHAI, SettableClock
+from shared.db import make_engine, migrate
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+async def engine(infra):
+    schema = f"it_notify_{uuid.uuid4().hex[:8]}"
+    await migrate("notify", infra.database_url, schema=schema)
+    engine = make_engine(infra.database_url, schema, pool_size=2)
+    yield engine
+    await engine.dispose()
+    admin = make_engine(infra.database_url, "public", pool_size=1)
+    async with admin.begin() as conn:
+        await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    await admin.dispose()
+
+
+class Flaky:
+    """A provider that fails with the given errors, then succeeds."""
+
+    name, retry_safe = "flaky", False
+
+    def __init__(self, *errors: DeliveryError) -> None:
+        self.errors = list(errors)
+        self.sent: list[int] = []
+
+    async def deliver(self, conn, message, attachment=None):
+        if self.errors:
+            raise self.errors.pop(0)
+        self.sent.append(message.id)
+        return f"flaky-{message.id}"
+
+
+async def queue(engine, provider: str = "dev", channel: str = "sms") -> None:
+    async with engine.begin() as conn:
+        await store.queue_message(
+            conn, event_id=uuid.uuid4(), template="acknowledgement_sms",
+            application_id=uuid.uuid4(), agency="a", channel=channel,
+            recipient="13800138000" if channel == "sms" else "x@example.com", body="测试短信",
+            provider=provider)
+
+
+async def statuses(engine) -> list[tuple[str, int]]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(text("SELECT status, attempts FROM messages ORDER BY id"))
+        return [tuple(r) for r in rows]
+
+
+def local(hour: int, minute: int = 0, day: int = 22) -> datetime:
+    return datetime(2025, 9, day, hour, minute, tzinfo=SHANGHAI).astimezone(UTC)
+
+
+async def test_no_sms_at_night_it_waits_for_the_morning(engine):
+    clock = SettableClock(local(22, 30))
+    channels = Channels(lambda agency: DevSms(), DevEmail())
+    await queue(engine)
+    await queue(engine, "dev-email", channel="email")
+    assert await send_due(engine, channels, clock) == 1  # the e-mail goes, the SMS waits
+    async with engine.connect() as conn:
+        waiting = (await conn.execute(text(
+            "SELECT next_attempt_at FROM messages WHERE channel = 'sms'"))).scalar_one()
+    assert waiting == local(8, 0, day=23)
+    clock.set(local(7, 59, day=23))
+    assert await send_due(engine, channels, clock) == 0
+    clock.set(local(8, 0, day=23))
+    assert await send_due(engine, channels, clock) == 1
+    assert await statuses(engine) == [("sent", 1), ("sent", 1)]
+    async with engine.connect() as conn:
+        assert len(await store.dev_outbox(conn)) == 1
+
+
+async def test_retryable_errors_back_off_then_succeed(engine):
+    clock = SettableClock(local(10))
+    flaky = Flaky(DeliveryError("busy", retryable=True), DeliveryError("busy", retryable=True))
+    channels = Channels(lambda agency: flaky, DevEmail())
+    await queue(engine, "flaky")
+    await send_due(engine, channels, clock)
+    assert await statuses(engine) == [("queued", 1)]
+    assert await send_due(engine, channels, clock) == 0  # not before its backoff (5 s)
+    clock.advance(timedelta(seconds=5))
+    await send_due(engine, channels, clock)
+    clock.advance(timedelta(seconds=10))
+    await send_due(engine, channels, clock)
+    assert await statuses(engine) == [("sent", 3)] and len(flaky.sent) == 1
+
+
+async def test_a_message_that_cannot_be_delivered_is_set_aside_with_its_reason(engine):
+    clock = SettableClock(local(10))
+    channels = Channels(lambda agency: Flaky(DeliveryError("isv.MOBILE_NUMBER_ILLEGAL",
+                                                           retryable=False)), DevEmail())
+    await queue(engine, "flaky")
+    await send_due(engine, channels, clock)
+    assert await statuses(engine) == [("failed", 1)]
+    async with engine.connect() as conn:
+        reason = (await conn.execute(text("SELECT reason FROM dead_letters"))).scalar_one()
+    assert "MOBILE_NUMBER_ILLEGAL" in reason
+
+
+async def test_an_interrupted_send_is_retried_only_where_that_cannot_send_twice(engine):
+    clock = SettableClock(local(10))
+    await queue(engine, "dev")
+    await queue(engine, "aliyun")
+    async with engine.begin() as conn:  # both claimed, then the process died
+        claimed = await store.claim_due(conn, clock.now(), True, 10)
+    assert len(claimed) == 2
+    assert await recover(engine, clock) == {}  # too recent: may still be in flight
+    clock.advance(timedelta(minutes=3))
+    assert await recover(engine, clock) == {"queued": 1, "unknown": 1}
+    assert await statuses(engine) == [("queued", 1), ("unknown", 1)]
