@@ -101,8 +101,21 @@ def _message(error: dict[str, Any]) -> str:
     }.get(error.get("type", ""), error.get("msg", "取值无效"))
 
 
-def install(app: FastAPI, service: str) -> None:
-    """Error handlers, /healthz and /metrics for one service's app."""
+def install(app: FastAPI, service: str, public: tuple[str, ...] = ()) -> None:
+    """Error handlers, limits, request metrics and /metrics for one service's app. `public`:
+    path prefixes anyone may call, rate-limited per client address (GONGKAI_PUBLIC_RATE
+    requests/s, burst 10×)."""
+    import os
+
+    from shared.limits import BodyTooLarge, Guard
+
+    rate = float(os.environ.get("GONGKAI_PUBLIC_RATE", "2"))
+    app.add_middleware(Guard, service=service, public_prefixes=public, rate=rate,
+                       burst=max(10, int(rate * 10)))
+
+    @app.exception_handler(BodyTooLarge)
+    async def _too_large(request: Request, exc: BodyTooLarge) -> JSONResponse:
+        return problem_response(413, "请求内容过大", instance=request.url.path)
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:

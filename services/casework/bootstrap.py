@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         lifespan=runtime.lifespan,
     )
     app.state.runtime = runtime
-    http.install(app, SERVICE)
+    http.install(app, SERVICE, public=("/v1/status",))
     app.include_router(runtime.health_router())
     app.include_router(router(runtime))
     return app

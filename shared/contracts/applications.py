@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
@@ -10,6 +11,13 @@ from enum import StrEnum
 from pydantic import BaseModel
 
 from shared.events import event_type
+
+ACCESS_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read over the phone
+
+
+def access_code_hash(application_id: uuid.UUID, code: str) -> str:
+    """Salted by the application id, so equal codes never give equal hashes."""
+    return hashlib.sha256(f"{application_id}:{code.strip().upper()}".encode()).hexdigest()
 
 
 class ApplicantType(StrEnum):
@@ -68,6 +76,9 @@ class ApplicationSubmitted(BaseModel):
     # post, fax or e-mail); a receipt date can never be earlier. Online: the submission's date.
     arrived_on: date | None = None
     registered_by: str | None = None
+    # The applicant checks the status with the application id and a secret code given at
+    # submission; only this salted hash of the code is recorded.
+    access_code_hash: str | None = None
 
 
 @event_type("ReceiptConfirmed", 1)

@@ -29,6 +29,7 @@ class CaseOpened(BaseModel):
     # A one-way key of the applicant's ID or credit code: recognises the same applicant across
     # cases (per-item fees are counted per applicant and month) without spreading the number.
     applicant_key: str | None = None
+    access_code_hash: str | None = None
     mobile: str | None = None
     email: str | None = None
     submitted_at: datetime

@@ -35,8 +35,9 @@ def application(agency: str, n: int | None = None) -> dict[str, Any]:
 
 
 def report(stack: Any, year: int, agency: str) -> dict[str, Any]:
+    who = auth(stack, None, "city_admin") if agency == "city" else auth(stack, agency, "auditor")
     response = httpx.get(f"{stack.url('reporting')}/v1/reports/{year}",
-                         params={"agency": agency}, timeout=10)
+                         params={"agency": agency}, headers=who, timeout=10)
     response.raise_for_status()
     return response.json()
 

@@ -147,8 +147,9 @@ def test_exports_open_with_the_official_labels_and_numbers(stack):
     from services.reporting.domain.report import COLUMNS, ROWS
 
     url = f"{stack.url('reporting')}/v1/reports/2024"
-    doc = httpx.get(url, params={"agency": "e2e-year"}).json()
-    xlsx = httpx.get(url, params={"agency": "e2e-year", "format": "xlsx"})
+    who = auth(stack, "e2e-year")
+    doc = httpx.get(url, params={"agency": "e2e-year"}, headers=who).json()
+    xlsx = httpx.get(url, params={"agency": "e2e-year", "format": "xlsx"}, headers=who)
     assert xlsx.status_code == 200
     assert 'filename="e2e-year-2024.xlsx"' in xlsx.headers["content-disposition"]
     book = load_workbook(io.BytesIO(xlsx.content))
@@ -159,7 +160,7 @@ def test_exports_open_with_the_official_labels_and_numbers(stack):
     new = labelled[ROWS["new"]]
     assert [v for v in new if v is not None][:7] == [doc["table3"]["new"][c] for c in COLUMNS]
 
-    raw = httpx.get(url, params={"agency": "e2e-year", "format": "csv"}).content
+    raw = httpx.get(url, params={"agency": "e2e-year", "format": "csv"}, headers=who).content
     assert raw.startswith(b"\xef\xbb\xbf")
     table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert table[0][1:] == list(COLUMNS.values())
@@ -167,7 +168,11 @@ def test_exports_open_with_the_official_labels_and_numbers(stack):
     forward = table[1:][list(ROWS).index("carried_forward")]
     assert [int(v) for v in forward[1:]] == [doc["table3"]["carried_forward"][c] for c in COLUMNS]
 
-    docx = httpx.get(url, params={"agency": "e2e-year", "format": "docx"})
+    docx = httpx.get(url, params={"agency": "e2e-year", "format": "docx"}, headers=who)
     assert docx.status_code == 200 and docx.content[:2] == b"PK"
-    html = httpx.get(url, params={"agency": "e2e-year", "format": "html"}).text
+    html = httpx.get(url, params={"agency": "e2e-year", "format": "html"}, headers=who).text
+    assert httpx.get(url, params={"agency": "e2e-year"}).status_code == 401
+    assert httpx.get(url, params={"agency": "e2e-year"},
+                     headers=auth(stack, "e2e-flow")).status_code == 403
+    assert httpx.get(url, params={"agency": "city"}, headers=who).status_code == 403
     assert "测试" in html and ROWS["carried_forward"] in html

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -16,6 +17,7 @@ import psutil
 import pytest
 
 from gongkai.embedded import free_port, port_open
+from shared.auth import Role, issue_token, load_secret
 from tests.conftest import eventually
 
 pytestmark = pytest.mark.e2e
@@ -70,9 +72,13 @@ def test_up_shows_the_demo_stops_loudly_without_its_broker_and_restarts_losing_n
         first.wait_for("gongkai is up")
         assert first.output.count("Demo application") == 3
         reporting = f"http://127.0.0.1:{ports['reporting']}"
+        admin = {"Authorization": "Bearer " + issue_token(
+            load_secret(tmp_path), user="admin", agency=None, roles=[Role.CITY_ADMIN],
+            now=datetime.now(UTC))}
 
         def demo_counted():
-            doc = httpx.get(f"{reporting}/v1/reports/{year}", params={"agency": "lc-mzj"}).json()
+            doc = httpx.get(f"{reporting}/v1/reports/{year}", params={"agency": "lc-mzj"},
+                            headers=admin).json()
             return doc["table3"]["new"]["total"] == 2 and doc
 
         doc = eventually(demo_counted, timeout=60)
@@ -91,11 +97,13 @@ def test_up_shows_the_demo_stops_loudly_without_its_broker_and_restarts_losing_n
         second.wait_for("gongkai is up")
         assert "Demo application" not in second.output  # the demo is loaded once
         city = eventually(lambda: (d := httpx.get(f"{reporting}/v1/reports/{year}",
-                                                  params={"agency": "city"}).json())
+                                                  params={"agency": "city"},
+                                                  headers=admin).json())
                           ["table3"]["new"]["total"] == 3 and d, timeout=60)
         assert set(city["agencies"]) == {"lc-mzj", "dcf-mzj", "lq-mzj"}
         time.sleep(2)  # re-published events arrive again: they must not count twice
-        again = httpx.get(f"{reporting}/v1/reports/{year}", params={"agency": "city"}).json()
+        again = httpx.get(f"{reporting}/v1/reports/{year}", params={"agency": "city"},
+                          headers=admin).json()
         assert again["table3"]["new"]["total"] == 3
         second.process.send_signal(signal.SIGINT)
         assert second.process.wait(60) == 0

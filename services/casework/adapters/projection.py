@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import uuid
 from datetime import date, datetime
@@ -17,10 +18,10 @@ _UPSERT = text(
     """INSERT INTO cases (application_id, agency, case_number, status, channel, applicant_type,
            applicant_name, applicant_key, received_on, due_on, due_provisional, due_basis,
            paused_by, correct_by, fee_pay_by, next_deadline, extended, outcome, concluded_on,
-           last_event_at)
+           last_event_at, access_hash)
        VALUES (:id, :agency, :number, :status, :channel, :atype, :aname, :akey, :received,
            :due, :provisional, CAST(:basis AS jsonb), :paused, :correct_by, :pay_by, :next,
-           :extended, :outcome, :concluded, :at)
+           :extended, :outcome, :concluded, :at, :access)
        ON CONFLICT (application_id) DO UPDATE SET status = :status, received_on = :received,
            due_on = :due, due_provisional = :provisional, due_basis = CAST(:basis AS jsonb),
            paused_by = :paused, correct_by = :correct_by, fee_pay_by = :pay_by,
@@ -56,7 +57,7 @@ async def save(conn: AsyncConnection, case: Case, agency: str, applicant_name: s
         "paused": paused, "correct_by": case.correct_by if case.status == "awaiting_correction"
         else None, "pay_by": case.fee.pay_by if case.fee and not case.fee_paid_on else None,
         "next": next_deadline(case), "extended": case.extended, "outcome": case.outcome,
-        "concluded": case.concluded_on, "at": at,
+        "concluded": case.concluded_on, "at": at, "access": case.access_code_hash,
     })
 
 
@@ -129,3 +130,19 @@ async def get_agency(conn: AsyncConnection, agency_id: str) -> dict[str, Any] | 
     raw = (await conn.execute(text("SELECT config FROM agencies WHERE agency_id = :a"),
                               {"a": agency_id})).scalar()
     return None if raw is None else (raw if isinstance(raw, dict) else json.loads(raw))
+
+
+async def public_status(conn: AsyncConnection, application_id: uuid.UUID, code_hash: str,
+                        ) -> dict[str, Any] | None:
+    """What the applicant may see with the access code: no names, no notes."""
+    found = (await conn.execute(
+        text("""SELECT case_number, agency, status, received_on, due_on, due_provisional,
+                       paused_by, outcome, concluded_on, access_hash
+                FROM cases WHERE application_id = :id"""), {"id": application_id})).first()
+    if found is None or found.access_hash is None or not hmac.compare_digest(
+            found.access_hash, code_hash):
+        return None
+    return {"case_number": found.case_number, "agency": found.agency, "status": found.status,
+            "received_on": _iso(found.received_on), "due_on": _iso(found.due_on),
+            "due_provisional": found.due_provisional, "paused": bool(found.paused_by),
+            "outcome": found.outcome, "concluded_on": _iso(found.concluded_on)}

@@ -368,7 +368,8 @@ def from_intake(case: Case | None, fact: BaseModel, ctx: Context) -> list[BaseMo
             return [CaseOpened(
                 application_id=fact.application_id, case_number=fact.case_number,
                 channel=fact.channel, applicant_type=a.type, applicant_name=a.name,
-                applicant_key=applicant_key(a.id_number, a.credit_code), mobile=a.mobile,
+                applicant_key=applicant_key(a.id_number, a.credit_code),
+                access_code_hash=fact.access_code_hash, mobile=a.mobile,
                 email=a.email, submitted_at=fact.submitted_at,
                 request_summary=fact.request.description[:500])]
         case ReceiptConfirmed():

@@ -17,9 +17,13 @@ from services.casework.domain.notice import NoticeError, parse_notice
 from services.casework.service_layer import handlers, queues
 from shared import eventstore
 from shared.auth import Role, Staff, require_agency, require_role
+from shared.contracts.applications import access_code_hash
 from shared.contracts.cases import ConsultationKind, FeeMethod, ReviewKind, ReviewResult
 from shared.http import Problem
 from shared.runtime import Runtime
+
+STATUS_LABELS = {"awaiting_receipt": "待确认收到", "open": "办理中",
+                 "awaiting_correction": "待补正", "concluded": "已办结"}
 
 
 class Body_(BaseModel):
@@ -132,6 +136,20 @@ def router(runtime: Runtime) -> APIRouter:
         api.add_api_route(f"/cases/{{application_id}}/{path}", _command_endpoint(
             runtime, model, make, staff_dep), methods=["POST"], tags=["commands"],
             summary=f"Command: {path}")
+
+    @api.get("/status/{application_id}", tags=["public"],
+             summary="The applicant checks the status with the access code given at submission")
+    async def public_status(
+        application_id: uuid.UUID,
+        code: Annotated[str, Query(min_length=6, max_length=20, description="查询码")],
+    ) -> dict[str, Any]:
+        async with runtime.engine.connect() as conn:
+            found = await projection.public_status(
+                conn, application_id, access_code_hash(application_id, code))
+        if found is None:  # the same answer for a wrong code and an unknown id
+            raise Problem(404, "未找到该申请，或查询码不正确", field="code")
+        found["status_label"] = STATUS_LABELS.get(found["status"], found["status"])
+        return found
 
     @api.get("/queues/{agency}", tags=["queues"], summary="An agency's work queue")
     async def queue(

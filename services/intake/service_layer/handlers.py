@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,7 +27,11 @@ from shared.auth import Role, Staff
 from shared.clock import Clock, local_date
 from shared.contracts import AGENCIES_TOPIC, APPLICATIONS_TOPIC
 from shared.contracts.agencies import AgencyConfigured
-from shared.contracts.applications import ReceiptConfirmed
+from shared.contracts.applications import (
+    ACCESS_CODE_ALPHABET,
+    ReceiptConfirmed,
+    access_code_hash,
+)
 from shared.events import new_event
 from shared.http import Problem
 
@@ -108,6 +113,9 @@ async def _accept(engine: AsyncEngine, clock: Clock, form: SubmissionForm | Regi
         number = case_number(agency, year, sequence)
         application_id = uuid.uuid4()
         facts = facts_of(agency, application_id, number, now)
+        code = "".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(12))
+        facts[0] = facts[0].model_copy(
+            update={"access_code_hash": access_code_hash(application_id, code)})
         correlation = uuid.uuid4()
         events = [
             new_event(fact, stream_id=str(application_id), stream_position=i + 1,
@@ -125,6 +133,8 @@ async def _accept(engine: AsyncEngine, clock: Clock, form: SubmissionForm | Regi
             "status": "received" if received else "awaiting_confirmation",
             "submitted_at": now.isoformat(),
             "received_on": received.received_on.isoformat() if received else None,
+            # Shown once: with the application id it lets the applicant follow the case.
+            "access_code": code,
         }
         if idempotency_key:
             await repository.store_idempotent_response(conn, idempotency_key, 201, body)

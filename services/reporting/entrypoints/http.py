@@ -23,8 +23,14 @@ def router(runtime: Runtime) -> APIRouter:
     async def get_report(
         year: Annotated[int, Path(ge=2008, le=2100)],
         agency: Annotated[str, Query(min_length=2, max_length=40)],
+        staff: Annotated[Staff, Depends(runtime.staff)],
         format: Format = "json",
     ) -> Any:
+        # An agency's staff see its figures; only city administrators see the city.
+        if agency == handlers.CITY:
+            require_role(staff, Role.CITY_ADMIN)
+        else:
+            require_agency(staff, agency)
         generated_at = runtime.clock.now().astimezone(SHANGHAI)
         doc = await handlers.annual_report(runtime.engine, year, agency, generated_at)
         if format == "json":
