@@ -34,3 +34,7 @@ HTTP_REQUESTS = Counter(
     "gongkai_http_requests_total", "HTTP requests by route and status class",
     ["service", "route", "status"],
 )
+CONSUMER_LAG = Gauge(
+    "gongkai_consumer_lag", "Messages on the broker not yet consumed, per partition",
+    ["service", "topic", "partition"],
+)

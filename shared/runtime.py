@@ -22,6 +22,7 @@ from shared.clock import Clock, clock_from_setting
 from shared.contracts import ALL_TOPICS
 from shared.db import make_engine, plain_url
 from shared.inbox import Apply, Inbox
+from shared.metrics import CONSUMER_LAG
 from shared.relay import Relay
 from shared.settings import Settings
 
@@ -44,6 +45,7 @@ class Runtime:
         self.broker: KafkaBroker | None = None
         self._loops: list[tuple[str, Callable[[], Awaitable[None]]]] = []
         self._before_start: list[Callable[[], Awaitable[None]]] = []
+        self._subscribers: list[tuple[str, Any]] = []
         self._tasks: list[asyncio.Task[None]] = []
 
     def publishes(self) -> None:
@@ -61,7 +63,7 @@ class Runtime:
         # The ack policy is chosen on purpose: offsets are committed only after the batch's
         # transaction committed; a failure rewinds the batch (at-least-once delivery, made
         # exactly-once in effect by the inbox).
-        @self.broker.subscriber(
+        subscriber = self.broker.subscriber(
             topic,
             group_id=f"gongkai-{self.service}-{topic}",
             batch=True,
@@ -70,10 +72,29 @@ class Runtime:
             fetch_max_wait_ms=self.settings.fetch_max_wait_ms,
             ack_policy=AckPolicy.NACK_ON_ERROR,
         )
+
+        @subscriber
         async def handle(messages: list[Any]) -> None:
             await inbox.receive(topic, messages)
 
+        self._subscribers.append((topic, subscriber))
         return inbox
+
+    async def _watch_lag(self, every: float = 5.0) -> None:
+        """Consumer lag per partition: the broker's high watermark minus our position."""
+        while True:
+            for topic, subscriber in self._subscribers:
+                consumer = getattr(subscriber, "consumer", None)
+                if consumer is None:
+                    continue
+                for tp in consumer.assignment():
+                    highwater = consumer.highwater(tp)
+                    with contextlib.suppress(Exception):  # between rebalances
+                        position = await consumer.position(tp)
+                        if highwater is not None:
+                            CONSUMER_LAG.labels(self.service, topic, str(tp.partition)).set(
+                                max(highwater - position, 0))
+            await asyncio.sleep(every)
 
     def before_start(self, step: Callable[[], Awaitable[None]]) -> None:
         """Work that must be done before consuming (seeding reference data)."""
@@ -89,7 +110,8 @@ class Runtime:
             await step()
         if self.broker is not None:
             await self.broker.start()
-        for name, run in self._loops:
+        loops = [*self._loops, *([("lag", self._watch_lag)] if self._subscribers else [])]
+        for name, run in loops:
             task = asyncio.create_task(run(), name=f"{self.service}-{name}")
             task.add_done_callback(self._loop_ended)
             self._tasks.append(task)

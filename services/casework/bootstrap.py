@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from services.casework.adapters import calendar_store
 from services.casework.entrypoints.http import router
-from services.casework.service_layer import handlers
+from services.casework.service_layer import gauges, handlers
 from shared import http
 from shared.contracts import AGENCIES_TOPIC, APPLICATIONS_TOPIC
 from shared.runtime import Runtime
@@ -26,6 +26,7 @@ async def _sweep_forever(runtime: Runtime, every: float) -> None:
             changed = await handlers.sweep(runtime.engine, runtime.clock)
             if changed:
                 log.info("sweep: %d cases changed", changed)
+            await gauges.refresh(runtime.engine, runtime.clock)
         except Exception:  # the sweep must survive a bad moment (database restart …)
             log.exception("sweep failed; retrying")
         await asyncio.sleep(every)

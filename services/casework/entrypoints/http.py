@@ -14,7 +14,7 @@ from services.casework.adapters import calendar_store, projection
 from services.casework.domain import commands as c
 from services.casework.domain.decide import Refused
 from services.casework.domain.notice import NoticeError, parse_notice
-from services.casework.service_layer import handlers, queues
+from services.casework.service_layer import gauges, handlers, queues
 from shared import eventstore
 from shared.auth import Role, Staff, require_agency, require_role
 from shared.contracts.applications import access_code_hash
@@ -165,7 +165,9 @@ def router(runtime: Runtime) -> APIRouter:
               summary="Record the lapses time has brought now, without waiting for the schedule")
     async def sweep_now(staff: staff_dep) -> dict[str, int]:
         require_role(staff, Role.CITY_ADMIN)
-        return {"cases_changed": await handlers.sweep(runtime.engine, runtime.clock)}
+        changed = await handlers.sweep(runtime.engine, runtime.clock)
+        await gauges.refresh(runtime.engine, runtime.clock)
+        return {"cases_changed": changed}
 
     @api.get("/calendar", tags=["calendar"], summary="Years with an official notice loaded")
     async def calendar_years(staff: staff_dep) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from prometheus_client import Counter
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -22,7 +23,7 @@ from shared.auth import Staff
 from shared.clock import Clock, local_date
 from shared.contracts import CASES_TOPIC
 from shared.contracts.agencies import AgencyConfigured, AgencyPolicies
-from shared.contracts.cases import CaseOpened
+from shared.contracts.cases import CaseOpened, DeadlineBreached
 from shared.events import Envelope, new_event
 from shared.inbox import NotReady, Unprocessable
 
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 
 SERVICE = "casework"
 calendars = calendar_store.CalendarCache()
+BREACHED = Counter("gongkai_deadlines_breached_total", "Due dates passed without a reply",
+                   ["agency"])
 
 
 class Loaded:
@@ -143,6 +146,9 @@ async def sweep(engine: AsyncEngine, clock: Clock, limit: int = 500) -> int:
             await _record(conn, loaded, facts, agency=found["agency"], at=now, actor="system",
                           correlation=uuid.uuid4())
             changed += bool(facts)
+        for fact in facts:
+            if isinstance(fact, DeadlineBreached):
+                BREACHED.labels(found["agency"]).inc()
     return changed
 
 

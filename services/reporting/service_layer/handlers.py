@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from prometheus_client import Gauge
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.reporting.adapters import store
@@ -20,6 +21,8 @@ from shared.http import Problem
 
 CITY = "city"
 SERVICE = "reporting"
+LAST_FOLDED = Gauge("gongkai_reporting_last_event_position",
+                    "Source position of the last event folded into the live figures")
 
 
 async def on_event(conn: AsyncConnection, envelope: Envelope) -> None:
@@ -27,6 +30,8 @@ async def on_event(conn: AsyncConnection, envelope: Envelope) -> None:
     if envelope.type not in RELEVANT:
         return
     await store.use_live(conn)
+    if envelope.position:
+        LAST_FOLDED.set(envelope.position)
     application_id = envelope.payload.get("application_id")
     ws = await store.load(conn, [uuid.UUID(application_id)] if application_id else [])
     apply(ws, envelope)

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from prometheus_client import Counter, Gauge
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -23,6 +24,10 @@ from shared.events import Envelope
 from shared.eventstore import envelope_from_row
 
 Progress = Callable[[int, int], None]  # (events folded, events in all)
+
+REPLAY_PROGRESS = Gauge("gongkai_replay_progress_ratio",
+                        "Share of the events folded by the running replay (1 when idle)")
+REPLAY_EVENTS = Counter("gongkai_replay_events_total", "Events folded by replays")
 
 
 @dataclass
@@ -53,8 +58,13 @@ async def _fold_inbox(conn: AsyncConnection, ws: WorkingSet, progress: Progress 
     async for seq, body in raw.cursor(query, list(RELEVANT), prefetch=20_000):
         apply(ws, Envelope.model_validate_json(body))
         folded, last_seq = folded + 1, seq
-        if progress and folded % 20_000 == 0:
-            progress(folded, total)
+        if folded % 20_000 == 0:
+            REPLAY_PROGRESS.set(folded / max(total, 1))
+            REPLAY_EVENTS.inc(20_000)
+            if progress:
+                progress(folded, total)
+    REPLAY_EVENTS.inc(folded % 20_000)
+    REPLAY_PROGRESS.set(1.0)
     return folded, last_seq
 
 

