@@ -34,6 +34,7 @@ class Stack:
         self.postgres: Postgres | None = None
         self.broker: Broker | None = None
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.instance_ports: dict[str, int] = {}
         self.database_url = settings.database_url or ""
         self.bootstrap = settings.kafka_bootstrap_servers or ""
 
@@ -75,17 +76,26 @@ class Stack:
         return env
 
     def url(self, service: str) -> str:
-        return f"http://127.0.0.1:{self.settings.ports[service]}"
+        port = self.instance_ports.get(service) or self.settings.ports[service]
+        return f"http://127.0.0.1:{port}"
 
-    def start_service(self, service: str) -> None:
-        out = open(self.logs / f"{service}.log", "ab")  # noqa: SIM115 - owned by the child
-        self.processes[service] = subprocess.Popen(
+    def start_service(self, service: str, instance: str = "", port: int | None = None) -> str:
+        """Start a service process; a second `instance` (with its own port) joins the same
+        consumer groups and shares the partitions. Returns the process's name."""
+        name = f"{service}{instance}"
+        env = self.env(service)
+        if port is not None:
+            env[f"GONGKAI_{service.upper()}_PORT"] = str(port)
+            self.instance_ports[name] = port
+        out = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
+        self.processes[name] = subprocess.Popen(
             [sys.executable, "-m", f"services.{service}"],
-            env=self.env(service), stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True,
+            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
+        return name
 
     def wait_healthy(self, services: tuple[str, ...] = SERVICES, timeout: float = 60.0) -> None:
+        """Wait for the named processes (service names, or service+instance names)."""
         deadline = time.monotonic() + timeout
         for service in services:
             while True:
@@ -108,16 +118,20 @@ class Stack:
             return ""
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
-    def stop_service(self, service: str, *, kill: bool = False, timeout: float = 25.0) -> None:
+    def stop_service(self, service: str, *, kill: bool = False, timeout: float = 25.0,
+                     ) -> int | None:
+        """Stop a process (SIGTERM lets in-flight work finish); returns its exit code."""
         process = self.processes.pop(service, None)
+        self.instance_ports.pop(service, None)
         if process is None or process.poll() is not None:
-            return
+            return None if process is None else process.returncode
         process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
         try:
-            process.wait(timeout)
+            return process.wait(timeout)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+            return None
 
     def restart_broker(self) -> None:
         """A new, empty embedded broker on the same port (what a restart of the stack gets)."""
