@@ -56,8 +56,9 @@ def machine() -> str:
     with contextlib.suppress(OSError), open("/proc/meminfo") as f:
         kb = next(int(ln.split()[1]) for ln in f if ln.startswith("MemTotal"))
         mem = f"{kb / 1024 / 1024:.1f} GiB"
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     return (f"{os.cpu_count()} CPUs ({model}), {mem} RAM, Python {platform.python_version()}, "
-            f"{platform.system()} {platform.release()}")
+            f"{platform.system()} {platform.release()}; load average now {load}")
 
 
 # --- the stack -----------------------------------------------------------------------------

@@ -52,7 +52,8 @@ async def drive(url: str, concurrency: int, requests: int, seconds: float, *,
                 n, next_n = next_n, next_n + 1
                 headers = {"Idempotency-Key": str(uuid.uuid4())} if idempotency_key else {}
                 t0 = time.perf_counter()
-                response = await client.post("/v1/applications", json=application(n), headers=headers)
+                response = await client.post("/v1/applications", json=application(n),
+                                             headers=headers)
                 if response.status_code == 201:
                     latencies.append(time.perf_counter() - t0)
                 else:

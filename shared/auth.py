@@ -111,7 +111,13 @@ def verify_token(token: str, *, secret: str, now: datetime, issuer: str = "gongk
         raise AuthError("malformed token") from exc
     except jwt.InvalidTokenError as exc:  # issuer, audience, missing claim, bad sub/jti type
         raise AuthError(f"claims: {exc}") from exc
-    user, agency, raw_roles = claims["sub"], claims.get("agency"), claims.get("roles")
+    return staff_from_claims(claims, now)
+
+
+def staff_from_claims(claims: dict[str, Any], now: datetime, *, agency_claim: str = "agency",
+                      roles_claim: str = "roles") -> Staff:
+    """The staff member a verified token names; its times checked against the injected clock."""
+    user, agency, raw_roles = claims["sub"], claims.get(agency_claim), claims.get(roles_claim)
     if not isinstance(user, str) or not user:
         raise AuthError("empty subject")
     at, leeway = _epoch(now), LEEWAY.total_seconds()
@@ -162,14 +168,24 @@ _bearer = HTTPBearer(auto_error=False)
 
 def staff_dependency(secret_provider: Callable[[], str],
                      clock_provider: Callable[[], Clock]) -> Callable[..., Awaitable[Staff]]:
+    """The deployment's own HS256 tokens (`gongkai token issue`)."""
+
+    async def verify(token: str) -> Staff:
+        return verify_token(token, secret=secret_provider(), now=clock_provider().now())
+
+    return bearer_dependency(verify)
+
+
+def bearer_dependency(verify: Callable[[str], Awaitable[Staff]]) -> Callable[..., Awaitable[Staff]]:
+    """A FastAPI dependency: the authenticated staff member, or 401 (never saying why)."""
+
     async def current_staff(
         credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
     ) -> Staff:
         try:
             if credentials is None:
                 raise AuthError("no bearer token")
-            return verify_token(credentials.credentials, secret=secret_provider(),
-                                now=clock_provider().now())
+            return await verify(credentials.credentials)
         except AuthError as exc:
             log.info("authentication refused: %s (user %s)", exc.reason, exc.user or "unknown")
             raise Problem(401, "需要有效的身份凭证",

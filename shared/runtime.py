@@ -17,12 +17,13 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy import text
 
 from shared import kafka
-from shared.auth import load_secret, staff_dependency
+from shared.auth import bearer_dependency, load_secret, staff_dependency
 from shared.clock import Clock, clock_from_setting
 from shared.contracts import ALL_TOPICS
 from shared.db import make_engine, plain_url
 from shared.inbox import Apply, Inbox
 from shared.metrics import CONSUMER_LAG
+from shared.oidc import OidcVerifier
 from shared.relay import Relay
 from shared.settings import Settings
 
@@ -39,8 +40,11 @@ class Runtime:
         self.engine = make_engine(database_url, service)
         self.dsn = plain_url(database_url)
         self.secret = load_secret(settings.home)
-        # FastAPI dependency: the authenticated staff member of a request (401 otherwise).
-        self.staff = staff_dependency(lambda: self.secret, lambda: self.clock)
+        # FastAPI dependency: the authenticated staff member of a request (401 otherwise), by
+        # the deployment's own tokens or, when configured, an OIDC provider's.
+        oidc = OidcVerifier.from_env()
+        self.staff = (bearer_dependency(lambda token: oidc.verify_async(token, self.clock.now()))
+                      if oidc else staff_dependency(lambda: self.secret, lambda: self.clock))
         self.relay: Relay | None = None
         self.broker: KafkaBroker | None = None
         self._loops: list[tuple[str, Callable[[], Awaitable[None]]]] = []

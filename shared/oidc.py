@@ -1,0 +1,69 @@
+"""Trusting an OIDC provider's tokens instead of our own (a production deployment with a
+city-wide identity provider): RS256/ES256 signatures checked against the provider's JWKS,
+issuer and audience as configured, the agency and roles read from configured claims.
+
+Configured by GONGKAI_OIDC_ISSUER, GONGKAI_OIDC_AUDIENCE, GONGKAI_OIDC_JWKS_URL and optionally
+GONGKAI_OIDC_AGENCY_CLAIM (default gongkai_agency), GONGKAI_OIDC_ROLES_CLAIM (gongkai_roles).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass
+from datetime import datetime
+
+import jwt
+
+from shared.auth import AuthError, Staff, staff_from_claims
+
+ALGORITHMS = ["RS256", "ES256"]  # asymmetric only: an HS256 token could be forged with the key
+
+
+@dataclass
+class OidcVerifier:
+    issuer: str
+    audience: str
+    jwks_url: str
+    agency_claim: str = "gongkai_agency"
+    roles_claim: str = "gongkai_roles"
+
+    def __post_init__(self) -> None:
+        self._keys = jwt.PyJWKClient(self.jwks_url, cache_keys=True, lifespan=3600, timeout=10)
+
+    @classmethod
+    def from_env(cls) -> OidcVerifier | None:
+        issuer = os.environ.get("GONGKAI_OIDC_ISSUER")
+        if not issuer:
+            return None
+        return cls(issuer=issuer, audience=os.environ["GONGKAI_OIDC_AUDIENCE"],
+                   jwks_url=os.environ["GONGKAI_OIDC_JWKS_URL"],
+                   agency_claim=os.environ.get("GONGKAI_OIDC_AGENCY_CLAIM", "gongkai_agency"),
+                   roles_claim=os.environ.get("GONGKAI_OIDC_ROLES_CLAIM", "gongkai_roles"))
+
+    def verify(self, token: str, now: datetime) -> Staff:
+        try:
+            if jwt.get_unverified_header(token).get("alg") not in ALGORITHMS:
+                raise AuthError("algorithm not allowed")
+            key = self._keys.get_signing_key_from_jwt(token)
+            claims = jwt.decode(
+                token, key.key, algorithms=ALGORITHMS, issuer=self.issuer,
+                audience=self.audience,
+                options={"verify_exp": False, "verify_nbf": False, "verify_iat": False,
+                         "require": ["sub", "iss", "aud", "exp"]})
+        except jwt.PyJWKClientError as exc:
+            raise AuthError(f"signing key: {exc}") from exc
+        except jwt.InvalidSignatureError as exc:
+            raise AuthError("bad signature") from exc
+        except jwt.DecodeError as exc:
+            raise AuthError("malformed token") from exc
+        except jwt.InvalidTokenError as exc:
+            raise AuthError(f"claims: {exc}") from exc
+        claims.setdefault("nbf", claims.get("iat", 0))
+        claims.setdefault("iat", claims["nbf"])
+        return staff_from_claims(claims, now, agency_claim=self.agency_claim,
+                                 roles_claim=self.roles_claim)
+
+    async def verify_async(self, token: str, now: datetime) -> Staff:
+        # Fetching the JWKS (first use, key rotation) is blocking I/O: keep it off the loop.
+        return await asyncio.to_thread(self.verify, token, now)
