@@ -13,8 +13,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import subprocess
+import sys
 import time
 import uuid
+from pathlib import Path
 
 import httpx
 
@@ -100,7 +102,8 @@ def main() -> None:
             spy = None
             if args.py_spy and concurrency == 16:
                 spy = subprocess.Popen(
-                    ["py-spy", "record", "--pid", str(stack.processes["intake"].pid),
+                    [str(Path(sys.executable).with_name("py-spy")), "record",
+                     "--pid", str(stack.processes["intake"].pid),
                      "--format", "raw", "--output", args.py_spy, "--rate", "200",
                      "--nonblocking", "--duration", str(int(args.seconds))],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

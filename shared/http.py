@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -136,6 +137,16 @@ def install(app: FastAPI, service: str, public: tuple[str, ...] = ()) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else _STATUS_TITLES.get(exc.status_code)
         return problem_response(exc.status_code, detail or "错误", instance=request.url.path)
+
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(OSError)
+    async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # The database is down or restarting: nothing was stored, and the client should retry
+        # (with the same Idempotency-Key) rather than think it failed for good.
+        log.warning("%s %s: database unavailable: %s", request.method, request.url.path,
+                    type(exc).__name__)
+        return problem_response(503, "服务暂时不可用，申请未被保存，请稍后重试。",
+                                instance=request.url.path, headers={"Retry-After": "5"})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -95,3 +95,62 @@ def _submit(stack, numbers: range) -> list[dict]:
     accepted: list[dict] = []
     submit_many(stack, "e2e-broker", numbers, accepted, threads=2)
     return accepted
+
+
+def test_intake_dying_between_commit_and_publish_loses_and_duplicates_nothing(stack):
+    import os
+
+    stack.stop_service("intake")
+    os.environ["GONGKAI_FAULT"] = "exit_after_commit"
+    try:
+        stack.start_service("intake")
+        stack.wait_healthy(("intake",))
+    finally:
+        del os.environ["GONGKAI_FAULT"]
+    form = application("e2e-broker", 40_000)
+    headers = {"Idempotency-Key": "crash-after-commit-1"}
+    with pytest.raises(httpx.HTTPError):  # the process died before answering
+        httpx.post(f"{stack.url('intake')}/v1/applications", json=form, headers=headers)
+    assert stack.processes["intake"].wait(10) == 70
+    stack.stop_service("intake")
+    stack.start_service("intake")
+    stack.wait_healthy(("intake",))
+    # The client retries with the same key: the application that was committed comes back.
+    retried = httpx.post(f"{stack.url('intake')}/v1/applications", json=form, headers=headers)
+    assert retried.status_code == 201 and retried.headers.get("Idempotent-Replayed") == "true"
+    app_id = retried.json()["application_id"]
+    found = eventually(lambda: [c for c in cases(stack, "e2e-broker")
+                                if c["application_id"] == app_id], timeout=60)
+    assert len(found) == 1
+    assert len([s for s in all_sms(stack) if s["recipient"] == "13900040000"]) <= 1
+    eventually(lambda: len([s for s in all_sms(stack) if s["recipient"] == "13900040000"]) == 1)
+
+
+def test_while_postgresql_restarts_intake_answers_503_and_stores_nothing_half(stack):
+    before = report(stack, 2025, "e2e-broker")["table3"]["new"]["total"]
+    stack.postgres.kill()
+    try:
+        down = httpx.post(f"{stack.url('intake')}/v1/applications",
+                          json=application("e2e-broker", 41_000), timeout=30)
+        assert down.status_code == 503, down.text
+        assert down.headers["retry-after"] == "5"
+        assert down.headers["content-type"].startswith("application/problem+json")
+        assert "Traceback" not in down.text
+    finally:
+        stack.postgres.restart()
+    accepted = eventually(lambda: (r := httpx.post(
+        f"{stack.url('intake')}/v1/applications", json=application("e2e-broker", 41_001),
+        timeout=30)).status_code == 201 and r.json(), timeout=60, interval=1)
+    # Every service reconnected and resumed: the new application flows to the report, and the
+    # refused one was never stored.
+    eventually(lambda: report(stack, 2025, "e2e-broker")["table3"]["new"]["total"] == before + 1,
+               timeout=120, interval=1)
+    assert eventually(lambda: case_of(stack, accepted["application_id"]), timeout=60)
+    assert not any(s["recipient"] == "13900041000" for s in all_sms(stack))
+    stack.wait_healthy(timeout=60)
+
+
+def case_of(stack, app_id: str):
+    from tests.e2e.helpers import case
+
+    return case(stack, "e2e-broker", app_id)

@@ -116,6 +116,7 @@ class SubmissionForm(BaseModel):
 
     @model_validator(mode="after")
     def _reachable(self) -> Self:
+        no_control_characters(self)
         if not (self.applicant.mobile or self.applicant.phone):
             raise _field_error("applicant.mobile", "网上申请须填写联系电话（手机号码或固定电话）")
         return _deliverable(self)
@@ -147,6 +148,7 @@ class RegistrationForm(BaseModel):
 
     @model_validator(mode="after")
     def _receipt_rules(self) -> Self:
+        no_control_characters(self)
         # Art. 31: in person and e-mail are received the day they arrive; signed-for post needs
         # the signing date; an ordinary letter, a fax or an online application is received when
         # confirmed, which may be later (or not yet).
@@ -161,6 +163,19 @@ class RegistrationForm(BaseModel):
         if self.received_on is not None and self.received_on < self.arrived_on:
             raise _field_error("received_on", "收到申请之日不得早于申请到达之日")
         return _deliverable(self)
+
+
+_CONTROL = {c for c in range(32) if chr(c) not in "\t\n\r"} | {127}
+
+
+def no_control_characters(model: BaseModel, prefix: str = "") -> None:
+    """Text is stored verbatim, but control characters (NUL above all) are never legitimate in an
+    application and PostgreSQL refuses NUL: refuse them by field."""
+    for name, value in model:
+        if isinstance(value, BaseModel):
+            no_control_characters(value, f"{prefix}{name}.")
+        elif isinstance(value, str) and any(ord(ch) in _CONTROL for ch in value):
+            raise FieldError(f"{prefix}{name}", "内容包含不允许的控制字符")
 
 
 class FieldError(ValueError):

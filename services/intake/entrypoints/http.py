@@ -1,6 +1,7 @@
 """Intake's HTTP API: the public submits applications here."""
 
 # No `from __future__ import annotations`: FastAPI must see the real types in the closures.
+import os
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request
@@ -14,6 +15,7 @@ from shared.http import Problem
 from shared.runtime import Runtime
 
 router = APIRouter(prefix="/v1", tags=["applications"])
+FAULT = os.environ.get("GONGKAI_FAULT", "")
 
 
 @router.post(
@@ -38,6 +40,10 @@ async def submit(
 
 
 def _accepted(accepted: handlers.Accepted) -> JSONResponse:
+    if FAULT == "exit_after_commit" and not accepted.replayed:
+        # Fault injection for the tests of DESIGN invariant 1: die after the commit, before the
+        # answer and (very likely) before the relay published. Never set in production.
+        os._exit(70)
     headers = {"Location": f"/v1/applications/{accepted.body['application_id']}"}
     if accepted.replayed:
         headers["Idempotent-Replayed"] = "true"
