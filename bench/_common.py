@@ -237,3 +237,83 @@ class CpuMeter:
         """CPU-s used by processes outside this benchmark's stack (other people's work)."""
         return max(0.0, self.used["(whole machine)"] - sum(
             v for k, v in self.used.items() if k != "(whole machine)"))
+
+
+# --- a light HTTP/1.1 client (to show what the load generator itself costs) ----------------
+
+
+class RawHttp:
+    """One keep-alive HTTP/1.1 connection with the least client work: a fixed request head,
+    Content-Length framing only (what uvicorn sends). Not a general client."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post_json(self, path: str, body: bytes, headers: dict[str, str] | None = None,
+                        ) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+        self.writer.write(
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n{extra}\r\n".encode() + body)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        return status, await self.reader.readexactly(length)
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(OSError):
+                await self.writer.wait_closed()
+
+
+# --- what the database's backends are doing ------------------------------------------------
+
+
+class WaitSampler:
+    """Samples pg_stat_activity (every `every` s) while the benchmark runs: for each client
+    backend, running on CPU, waiting for a lock / WAL / I/O, or idle inside a transaction
+    (waiting for the Python process to send the next statement)."""
+
+    def __init__(self, dsn: str, every: float = 0.02) -> None:
+        self.dsn, self.every = dsn, every
+        self.counts: dict[str, int] = {}
+        self.samples = 0
+
+    async def run(self) -> None:
+        import asyncpg
+
+        conn = await asyncpg.connect(self.dsn)
+        query = await conn.prepare(
+            """SELECT CASE WHEN state = 'idle in transaction'
+                             THEN 'idle in transaction (waiting for the app)'
+                           WHEN wait_event IS NULL THEN 'running (CPU)'
+                           ELSE wait_event_type || ': ' || wait_event END
+               FROM pg_stat_activity
+               WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
+                 AND state IN ('active', 'idle in transaction')
+                 AND query NOT LIKE 'LISTEN%'""")
+        try:
+            while True:
+                for (what,) in await query.fetch():
+                    self.counts[what] = self.counts.get(what, 0) + 1
+                self.samples += 1
+                await asyncio.sleep(self.every)
+        finally:
+            await conn.close()
+
+    def report(self, indent: str = "    ") -> str:
+        if not self.samples:
+            return f"{indent}(no samples)"
+        lines = [f"{indent}PostgreSQL backends busy for the app ({self.samples} samples; "
+                 f"average backends in each state):"]
+        for what, n in sorted(self.counts.items(), key=lambda kv: -kv[1]):
+            lines.append(f"{indent}  {n / self.samples:5.2f}  {what}")
+        return "\n".join(lines)

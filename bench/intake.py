@@ -1,8 +1,14 @@
 """Intake benchmark: accepted applications/s over HTTP POST /v1/applications (event store +
 outbox + NOTIFY in the request's transaction, the relay publishing behind it, and casework,
-reporting and notify consuming the flow as they do in production) at concurrency 1 and 16,
-with p50/p99 latency; next to raw asyncpg single-row committed INSERTs (one connection, eight
-connections) on the same embedded PostgreSQL in the same run. Prints figures; asserts nothing.
+reporting and notify consuming the flow as in production) at concurrency 1 and 16 with
+httpx.AsyncClient (keep-alive), p50/p99 latency; next to, in the same run on the same
+embedded PostgreSQL:
+  - raw asyncpg single-row committed INSERTs, one connection and eight connections;
+  - the floor of an HTTP intake: FastAPI + uvicorn, the same request model, one asyncpg
+    INSERT per request (`bench/_floor.py`), driven by the same httpx client;
+  - intake again at concurrency 16 with a minimal HTTP client (`RawHttp`), to show what the
+    load generator itself costs on a 2-core machine it shares with the stack.
+Prints figures; asserts nothing.
 
 Run: `.venv/bin/python -m bench.intake [--requests N] [--seconds S] [--no-idempotency-key]
 [--intake-only] [--py-spy FILE]`
@@ -12,6 +18,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
+import os
 import subprocess
 import sys
 import time
@@ -22,6 +31,8 @@ import httpx
 
 from bench._common import (
     CpuMeter,
+    RawHttp,
+    WaitSampler,
     application,
     machine,
     percentile,
@@ -29,106 +40,177 @@ from bench._common import (
     running_stack,
     server_version,
 )
+from gongkai.embedded import free_port
 from shared.db import plain_url
 
 TARGET_RATE = 1_000
 TARGET_SHARE = 0.25
 TARGET_P99_MS = 100
+ROOT = Path(__file__).resolve().parents[1]
 
 
-async def drive(url: str, concurrency: int, requests: int, seconds: float, *,
-                idempotency_key: bool, first: int) -> tuple[int, int, float, list[float]]:
-    """`concurrency` workers on one keep-alive client; stop after `requests` or `seconds`.
-    Returns (accepted, failed, elapsed, latencies in s)."""
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+async def drive(url: str, concurrency: int, requests: int, seconds: float, *, keyed: bool,
+                first: int, client: str = "httpx", sampler: WaitSampler | None = None,
+                ) -> tuple[int, int, float, list[float]]:
+    """`concurrency` workers, each sending its next request when the previous one is answered;
+    stop after `requests` or `seconds`. Returns (accepted, failed, elapsed, latencies in s)."""
     latencies: list[float] = []
     failed = 0
     next_n = first
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    host, port = url.removeprefix("http://").split(":")
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as http:
+        sampling = asyncio.create_task(sampler.run()) if sampler else None
         started = time.perf_counter()
         stop = started + seconds
 
         async def worker() -> None:
             nonlocal next_n, failed
-            while next_n < first + requests and time.perf_counter() < stop:
-                n, next_n = next_n, next_n + 1
-                headers = {"Idempotency-Key": str(uuid.uuid4())} if idempotency_key else {}
-                t0 = time.perf_counter()
-                response = await client.post("/v1/applications", json=application(n),
-                                             headers=headers)
-                if response.status_code == 201:
-                    latencies.append(time.perf_counter() - t0)
-                else:
-                    failed += 1
-                    if failed <= 3:
-                        print(f"    ! {response.status_code}: {response.text[:200]}")
+            raw = RawHttp(host, int(port)) if client == "raw" else None
+            try:
+                while next_n < first + requests and time.perf_counter() < stop:
+                    n, next_n = next_n, next_n + 1
+                    headers = {"Idempotency-Key": str(uuid.uuid4())} if keyed else {}
+                    t0 = time.perf_counter()
+                    if raw is not None:
+                        status, body = await raw.post_json(
+                            "/v1/applications", json.dumps(application(n)).encode(), headers)
+                    else:
+                        response = await http.post("/v1/applications", json=application(n),
+                                                   headers=headers)
+                        status, body = response.status_code, response.content
+                    if status == 201:
+                        latencies.append(time.perf_counter() - t0)
+                    else:
+                        failed += 1
+                        if failed <= 3:
+                            print(f"    ! {status}: {body[:200]!r}")
+            finally:
+                if raw is not None:
+                    await raw.close()
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
+        if sampling:
+            sampling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sampling
     return len(latencies), failed, elapsed, latencies
+
+
+def describe(label: str, accepted: int, failed: int, elapsed: float,
+             latencies: list[float]) -> tuple[float, float, float]:
+    rate = accepted / elapsed
+    p50, p99 = percentile(latencies, 50) * 1e3, percentile(latencies, 99) * 1e3
+    print(f"{label}: {accepted:,} accepted ({failed} failed) in {elapsed:.1f} s = {rate:,.0f}/s; "
+          f"latency p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {max(latencies or [0]) * 1e3:.0f} ms")
+    return rate, p50, p99
+
+
+@contextlib.contextmanager
+def floor_app(database_url: str):
+    """bench/_floor.py under uvicorn, as a process of its own like the services."""
+    port = free_port()
+    env = dict(os.environ, BENCH_FLOOR_DSN=plain_url(database_url))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "bench._floor:app", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning", "--no-access-log"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the floor app did not start")
+            time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(10)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=20_000,
-                        help="requests per concurrency level (default 20,000)")
-    parser.add_argument("--seconds", type=float, default=20.0,
-                        help="at most this long per concurrency level (default 20)")
+                        help="at most this many requests per measurement (20,000)")
+    parser.add_argument("--seconds", type=float, default=15.0,
+                        help="at most this long per measurement (15 s)")
     parser.add_argument("--raw-seconds", type=float, default=5.0)
     parser.add_argument("--no-idempotency-key", action="store_true",
                         help="submit without an Idempotency-Key header (2 fewer statements)")
     parser.add_argument("--intake-only", action="store_true",
-                        help="start only intake (no consumers competing for the 2 cores)")
+                        help="start only intake (no consumers competing for the cores)")
     parser.add_argument("--py-spy", metavar="FILE",
-                        help="record intake with py-spy during the concurrency-16 run "
-                             "(collapsed stacks written to FILE)")
+                        help="record intake with py-spy during the httpx concurrency-16 run "
+                             "(collapsed stacks in FILE; summarise with `python -m bench.profile`)")
     args = parser.parse_args()
     keyed = not args.no_idempotency_key
     services = ("intake",) if args.intake_only else ("intake", "casework", "reporting", "notify")
     print(f"machine: {machine()}")
     with running_stack(services=services) as stack:
-        print(f"PostgreSQL {server_version(stack.database_url)}; "
-              f"Idempotency-Key {'sent' if keyed else 'not sent'}")
+        print(f"PostgreSQL {server_version(stack.database_url)}; Idempotency-Key "
+              f"{'sent' if keyed else 'not sent'}; {args.seconds:.0f} s or {args.requests:,} "
+              f"requests per measurement")
         dsn = plain_url(stack.database_url)
         raw1 = asyncio.run(raw_inserts(dsn, 1, args.raw_seconds))
         raw8 = asyncio.run(raw_inserts(dsn, 8, args.raw_seconds))
         print(f"raw asyncpg committed single-row INSERTs: {raw1:,.0f}/s on 1 connection, "
               f"{raw8:,.0f}/s on 8 connections")
+
+        with floor_app(stack.database_url) as floor:
+            asyncio.run(drive(floor, 16, 300, 10, keyed=False, first=0))  # warm-up
+            floor16 = describe("floor app (FastAPI + 1 INSERT), httpx, concurrency 16",
+                               *asyncio.run(drive(floor, 16, args.requests, args.seconds / 2,
+                                                  keyed=False, first=0)))[0]
+
         url = stack.url("intake")
-        asyncio.run(drive(url, 16, 500, 30, idempotency_key=keyed, first=10**7))  # warm-up
+        asyncio.run(drive(url, 16, 500, 30, keyed=keyed, first=10**7))  # warm-up
         n = 0
         results = {}
-        for concurrency in (1, 16):
-            spy = None
-            if args.py_spy and concurrency == 16:
-                spy = subprocess.Popen(
-                    [str(Path(sys.executable).with_name("py-spy")), "record",
-                     "--pid", str(stack.processes["intake"].pid),
-                     "--format", "raw", "--output", args.py_spy, "--rate", "200",
-                     "--nonblocking", "--duration", str(int(args.seconds))],
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for concurrency, client in ((1, "httpx"), (16, "httpx"), (16, "raw")):
+            spy = sampler = None
+            if concurrency == 16 and client == "httpx":
+                sampler = WaitSampler(dsn)
+                if args.py_spy:
+                    spy = subprocess.Popen(
+                        [str(Path(sys.executable).with_name("py-spy")), "record",
+                         "--pid", str(stack.processes["intake"].pid),
+                         "--format", "raw", "--output", args.py_spy, "--rate", "200",
+                         "--nonblocking", "--duration", str(int(args.seconds))],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             with CpuMeter(stack) as cpu:
                 accepted, failed, elapsed, latencies = asyncio.run(drive(
-                    url, concurrency, args.requests, args.seconds, idempotency_key=keyed,
-                    first=n))
+                    url, concurrency, args.requests, args.seconds, keyed=keyed, first=n,
+                    client=client, sampler=sampler))
             if spy is not None:
                 spy.wait()
             n += accepted + failed
-            rate = accepted / elapsed
-            p50, p99 = percentile(latencies, 50) * 1e3, percentile(latencies, 99) * 1e3
-            results[concurrency] = (rate, p50, p99)
-            print(f"concurrency {concurrency:>2}: {accepted:,} accepted ({failed} failed) in "
-                  f"{elapsed:.1f} s = {rate:,.0f}/s; latency p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
-                  f"max {max(latencies) * 1e3:.0f} ms")
+            results[concurrency, client] = describe(
+                f"intake, {client}, concurrency {concurrency:>2}", accepted, failed, elapsed,
+                latencies)
             print(cpu.report())
-        rate16, _, p99_16 = results[16]
-        print("summary (target: >= 1,000/s, >= 25% of raw 8-connection inserts, p99 < 100 ms)")
-        print(f"  intake at concurrency 16: {rate16:,.0f}/s = {rate16 / raw8:.0%} of raw "
-              f"8-connection inserts ({raw8:,.0f}/s), {rate16 / TARGET_RATE:.0%} of the 1,000/s "
-              f"target; p99 {p99_16:.1f} ms")
-        rate1, _, p99_1 = results[1]
-        print(f"  intake at concurrency  1: {rate1:,.0f}/s = {rate1 / raw1:.0%} of raw "
-              f"1-connection inserts ({raw1:,.0f}/s); p99 {p99_1:.1f} ms")
+            if accepted:
+                intake_cpu = cpu.used.get("intake", 0.0)
+                print(f"    intake process: {intake_cpu / accepted * 1e3:.1f} ms CPU per "
+                      f"accepted application")
+            if sampler is not None:
+                print(sampler.report())
+        rate16, _, p99_16 = results[16, "httpx"]
+        rate1, _, p99_1 = results[1, "httpx"]
+        raw16, _, raw_p99 = results[16, "raw"]
+        print(f"summary (targets: >= {TARGET_RATE:,}/s, >= {TARGET_SHARE:.0%} of raw 8-connection "
+              f"inserts, p99 < {TARGET_P99_MS} ms)")
+        print(f"  intake, httpx, concurrency 16: {rate16:,.0f}/s = {rate16 / raw8:.1%} of raw "
+              f"8-connection inserts ({raw8:,.0f}/s) and {rate16 / TARGET_RATE:.0%} of "
+              f"{TARGET_RATE:,}/s; p99 {p99_16:.0f} ms; {rate16 / floor16:.0%} of the floor "
+              f"app's {floor16:,.0f}/s")
+        print(f"  intake, httpx, concurrency  1: {rate1:,.0f}/s = {rate1 / raw1:.1%} of raw "
+              f"1-connection inserts ({raw1:,.0f}/s); p99 {p99_1:.0f} ms")
+        print(f"  intake, minimal client, concurrency 16: {raw16:,.0f}/s = {raw16 / raw8:.1%} of "
+              f"raw 8-connection inserts; p99 {raw_p99:.0f} ms")
 
 
 if __name__ == "__main__":
