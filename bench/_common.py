@@ -179,8 +179,9 @@ async def raw_inserts(dsn: str, connections: int, seconds: float) -> float:
 class CpuMeter:
     """CPU seconds used by each part of the stack (and this client) between start and stop."""
 
-    def __init__(self, stack: Any) -> None:
+    def __init__(self, stack: Any = None, postgres: Any = None) -> None:
         self.stack = stack
+        self.postgres = postgres if postgres is not None else getattr(stack, "postgres", None)
 
     def _sample(self) -> dict[str, float]:
         import psutil
@@ -192,17 +193,21 @@ class CpuMeter:
             return 0.0
 
         parts: dict[str, float] = {}
-        for name, popen in self.stack.processes.items():
+        for name, popen in getattr(self.stack, "processes", {}).items():
             with contextlib.suppress(psutil.Error):
                 parts[name] = cpu(psutil.Process(popen.pid))
-        if self.stack.broker is not None:
+        if getattr(self.stack, "broker", None) is not None:
             with contextlib.suppress(psutil.Error):
                 parts["broker"] = cpu(psutil.Process(self.stack.broker.process.pid))
-        if self.stack.postgres is not None:
+        if self.postgres is not None:
             with contextlib.suppress(psutil.Error):
-                postmaster = psutil.Process(self.stack.postgres.server.get_pid())
-                parts["postgres"] = cpu(postmaster) + sum(
-                    cpu(c) for c in postmaster.children(recursive=True))
+                postmaster = psutil.Process(self.postgres.server.get_pid())
+                # Backends that ended were reaped by the postmaster: their time is in its
+                # children_* counters; the live ones are counted one by one.
+                reaped = postmaster.cpu_times()
+                parts["postgres"] = cpu(postmaster) + reaped.children_user + \
+                    reaped.children_system + sum(
+                        cpu(c) for c in postmaster.children(recursive=True))
         parts["client (this process)"] = cpu(psutil.Process())
         machine = psutil.cpu_times()
         parts["(whole machine)"] = machine.user + machine.system + machine.nice + getattr(
@@ -216,6 +221,8 @@ class CpuMeter:
 
     def __exit__(self, *exc: object) -> None:
         self.elapsed = time.perf_counter() - self.started
+        if self.postgres is not None:
+            time.sleep(0.3)  # backends that just disconnected: let the postmaster reap them
         after = self._sample()
         self.used = {k: after.get(k, 0.0) - v for k, v in self.before.items()}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -26,8 +27,11 @@ def producer(bootstrap: str) -> AIOKafkaProducer:
     )
 
 
-async def ensure_topics(bootstrap: str, topics: tuple[str, ...], partitions: int) -> list[str]:
-    """Create missing topics; returns the ones that had to be created."""
+async def ensure_topics(bootstrap: str, topics: tuple[str, ...], partitions: int,
+                        replication: int | None = None) -> list[str]:
+    """Create missing topics (replication from GONGKAI_TOPIC_REPLICATION: 1 on the embedded
+    broker, 3 in production); returns the ones that had to be created."""
+    replication = replication or int(os.environ.get("GONGKAI_TOPIC_REPLICATION", "1"))
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
@@ -35,7 +39,8 @@ async def ensure_topics(bootstrap: str, topics: tuple[str, ...], partitions: int
         missing = [t for t in topics if t not in existing]
         if missing:
             await admin.create_topics(
-                [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in missing]
+                [NewTopic(t, num_partitions=partitions, replication_factor=replication)
+                 for t in missing]
             )
         return missing
     finally:

@@ -22,7 +22,7 @@ from shared.clock import Clock, clock_from_setting
 from shared.contracts import ALL_TOPICS
 from shared.db import make_engine, plain_url
 from shared.inbox import Apply, Inbox
-from shared.metrics import CONSUMER_LAG
+from shared.metrics import CONSUMER_LAG, DEAD_LETTERS
 from shared.oidc import OidcVerifier
 from shared.relay import Relay
 from shared.settings import Settings
@@ -63,6 +63,7 @@ class Runtime:
                 self.bootstrap, logger=log, log_level=logging.DEBUG, client_id=self.service
             )
         inbox = Inbox(self.service, self.engine, apply)
+        DEAD_LETTERS.labels(self.service, topic)  # exported at 0, so the first one is seen
 
         # The ack policy is chosen on purpose: offsets are committed only after the batch's
         # transaction committed; a failure rewinds the batch (at-least-once delivery, made
@@ -86,18 +87,25 @@ class Runtime:
 
     async def _watch_lag(self, every: float = 5.0) -> None:
         """Consumer lag per partition: the broker's high watermark minus our position."""
+        exported: set[tuple[str, str]] = set()
         while True:
+            current: set[tuple[str, str]] = set()
             for topic, subscriber in self._subscribers:
                 consumer = getattr(subscriber, "consumer", None)
                 if consumer is None:
                     continue
                 for tp in consumer.assignment():
+                    current.add((topic, str(tp.partition)))
                     highwater = consumer.highwater(tp)
                     with contextlib.suppress(Exception):  # between rebalances
                         position = await consumer.position(tp)
                         if highwater is not None:
                             CONSUMER_LAG.labels(self.service, topic, str(tp.partition)).set(
                                 max(highwater - position, 0))
+            for topic, partition in exported - current:  # moved to another instance
+                with contextlib.suppress(KeyError):
+                    CONSUMER_LAG.remove(self.service, topic, partition)
+            exported = current
             await asyncio.sleep(every)
 
     def before_start(self, step: Callable[[], Awaitable[None]]) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.casework.domain.calendar import WorkingCalendar
-from services.casework.service_layer.handlers import calendars
+from services.casework.service_layer.handlers import BREACHED, calendars
 from shared.clock import Clock, local_date
 
 OPEN_CASES = Gauge("gongkai_open_cases", "Open cases by deadline bucket",
@@ -47,6 +47,7 @@ async def refresh(engine: AsyncEngine, clock: Clock) -> None:
         for name in BUCKETS:
             OPEN_CASES.labels(agency, name).set(counts[(agency, name)])
         PROVISIONAL.labels(agency).set(provisional[agency])
+        BREACHED.labels(agency)  # exported at 0, so the first breach is seen by increase()
 
 
 def _known() -> list[tuple[str, ...]]:
