@@ -22,6 +22,9 @@ RULES: list[tuple[str, tuple[str, ...]]] = [
     ("HTTP: FastAPI + Starlette (routing, middleware, body, response)",
      ("fastapi/", "starlette/")),
     ("httpx (client)", ("httpx/", "httpcore/")),
+    ("letters as PDF (fpdf2, fontTools font subsetting)", ("fpdf/", "fontTools/")),
+    ("letter templates (jinja2)", ("jinja2/",)),
+    ("PDF reading (pypdf)", ("pypdf/",)),
     ("gongkai code (services/, shared/)", ("services/", "shared/")),
     ("asyncio event loop (select, callbacks)", ("asyncio/", "selectors.py")),
 ]
