@@ -27,4 +27,4 @@ clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
 
 bench: $(VENV)/.installed
-	$(BIN)/python -m bench.replay
+	$(BIN)/python -m bench
