@@ -1,7 +1,8 @@
 """Run the benchmarks one after another, each in a process of its own with its own embedded
-servers: `python -m bench` (all, default sizes, ~8 minutes on 2 cores) or
+servers: `python -m bench` (all, default sizes, about 6½ minutes on 2 cores) or
 `python -m bench intake pipeline` (some). Each is also runnable alone:
-`python -m bench.deadlines`, `bench.peer`, `bench.intake`, `bench.pipeline`, `bench.replay`.
+`python -m bench.deadlines`, `bench.sqlcost`, `bench.peer`, `bench.intake`, `bench.pipeline`,
+`bench.replay`; `python -m bench.hotspots FILE` summarises a py-spy profile.
 Prints figures; asserts nothing."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import time
 # name -> extra arguments for the default run (sizes chosen to keep the whole run < 10 min)
 BENCHMARKS: dict[str, list[str]] = {
     "deadlines": [],
+    "sqlcost": [],
     "peer": [],
     "intake": [],
     "pipeline": [],

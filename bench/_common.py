@@ -64,8 +64,13 @@ def machine() -> str:
 # --- the stack -----------------------------------------------------------------------------
 
 
-async def load_agency(database_url: str, agency: str = AGENCY) -> None:
-    """One agency, as tests/conftest.py `_load_test_city` loads the test city."""
+def agency_ids(count: int) -> list[str]:
+    return [AGENCY] + [f"{AGENCY}-{i}" for i in range(2, count + 1)]
+
+
+async def load_agency(database_url: str, count: int = 1) -> None:
+    """`count` agencies (one by default), as tests/conftest.py `_load_test_city` loads the test
+    city."""
     from services.intake.service_layer.handlers import configure_agencies
     from shared.clock import SystemClock
     from shared.contracts.agencies import AgencyConfigured, Office
@@ -74,11 +79,11 @@ async def load_agency(database_url: str, agency: str = AGENCY) -> None:
     engine = make_engine(database_url, "intake")
     try:
         await configure_agencies(engine, SystemClock(), [AgencyConfigured(
-            agency_id=agency, name="基准测试市民政局", case_prefix="BENCH",
+            agency_id=agency, name=f"基准测试市民政局{i}", case_prefix=f"BENCH{i}",
             disclosure_body="办公室", address="测试地址", phone="0635-0000000",
             reconsideration_organ=Office(name="测试市人民政府"),
             court=Office(name="测试区人民法院"),
-        )], actor="bench")
+        ) for i, agency in enumerate(agency_ids(count), start=1)], actor="bench")
     finally:
         await engine.dispose()
 
@@ -96,7 +101,7 @@ def enable_commit_timestamps(stack: Any) -> None:
 
 @contextlib.contextmanager
 def running_stack(*, services: tuple[str, ...] = ("intake", "casework", "reporting", "notify"),
-                  commit_timestamps: bool = False) -> Iterator[Any]:
+                  commit_timestamps: bool = False, agencies: int = 1) -> Iterator[Any]:
     """The whole system on a throw-away GONGKAI_HOME, on free ports, deleted afterwards.
     The services run on the wall clock with the project's default settings, except the public
     rate limit (one client address sends everything here)."""
@@ -112,7 +117,7 @@ def running_stack(*, services: tuple[str, ...] = ("intake", "casework", "reporti
         if commit_timestamps:
             enable_commit_timestamps(stack)
         asyncio.run(stack.prepare())
-        asyncio.run(load_agency(stack.database_url))
+        asyncio.run(load_agency(stack.database_url, agencies))
         for service in services:
             stack.start_service(service)
         stack.wait_healthy(services, timeout=120)

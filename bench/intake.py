@@ -11,7 +11,7 @@ embedded PostgreSQL:
 Prints figures; asserts nothing.
 
 Run: `.venv/bin/python -m bench.intake [--requests N] [--seconds S] [--no-idempotency-key]
-[--intake-only] [--py-spy FILE]`
+[--intake-only] [--agencies K] [--py-spy FILE]`
 """
 
 from __future__ import annotations
@@ -28,11 +28,14 @@ import uuid
 from pathlib import Path
 
 import httpx
+import psutil
 
 from bench._common import (
+    AGENCY,
     CpuMeter,
     RawHttp,
     WaitSampler,
+    agency_ids,
     application,
     machine,
     percentile,
@@ -51,7 +54,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 async def drive(url: str, concurrency: int, requests: int, seconds: float, *, keyed: bool,
                 first: int, client: str = "httpx", sampler: WaitSampler | None = None,
-                ) -> tuple[int, int, float, list[float]]:
+                agencies: tuple[str, ...] = (AGENCY,)) -> tuple[int, int, float, list[float]]:
     """`concurrency` workers, each sending its next request when the previous one is answered;
     stop after `requests` or `seconds`. Returns (accepted, failed, elapsed, latencies in s)."""
     latencies: list[float] = []
@@ -71,12 +74,13 @@ async def drive(url: str, concurrency: int, requests: int, seconds: float, *, ke
                 while next_n < first + requests and time.perf_counter() < stop:
                     n, next_n = next_n, next_n + 1
                     headers = {"Idempotency-Key": str(uuid.uuid4())} if keyed else {}
+                    form = application(n, agencies[n % len(agencies)])
                     t0 = time.perf_counter()
                     if raw is not None:
                         status, body = await raw.post_json(
-                            "/v1/applications", json.dumps(application(n)).encode(), headers)
+                            "/v1/applications", json.dumps(form).encode(), headers)
                     else:
-                        response = await http.post("/v1/applications", json=application(n),
+                        response = await http.post("/v1/applications", json=form,
                                                    headers=headers)
                         status, body = response.status_code, response.content
                     if status == 201:
@@ -126,7 +130,7 @@ def floor_app(database_url: str):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("the floor app did not start")
             time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", process.pid
     finally:
         process.terminate()
         process.wait(10)
@@ -143,31 +147,45 @@ def main() -> None:
                         help="submit without an Idempotency-Key header (2 fewer statements)")
     parser.add_argument("--intake-only", action="store_true",
                         help="start only intake (no consumers competing for the cores)")
+    parser.add_argument("--agencies", type=int, default=1,
+                        help="spread the applications over this many agencies (1: the brief's "
+                             "one agency; each agency numbers its cases under a row lock)")
     parser.add_argument("--py-spy", metavar="FILE",
                         help="record intake with py-spy during the httpx concurrency-16 run "
-                             "(collapsed stacks in FILE; summarise with `python -m bench.profile`)")
+                             "(collapsed stacks; summarise with `python -m bench.hotspots FILE`)")
     args = parser.parse_args()
     keyed = not args.no_idempotency_key
     services = ("intake",) if args.intake_only else ("intake", "casework", "reporting", "notify")
     print(f"machine: {machine()}")
-    with running_stack(services=services) as stack:
+    agencies = tuple(agency_ids(args.agencies))
+    with running_stack(services=services, agencies=args.agencies) as stack:
         print(f"PostgreSQL {server_version(stack.database_url)}; Idempotency-Key "
-              f"{'sent' if keyed else 'not sent'}; {args.seconds:.0f} s or {args.requests:,} "
-              f"requests per measurement")
+              f"{'sent' if keyed else 'not sent'}; {len(agencies)} agenc"
+              f"{'y' if len(agencies) == 1 else 'ies'}; {args.seconds:.0f} s or "
+              f"{args.requests:,} requests per measurement")
         dsn = plain_url(stack.database_url)
         raw1 = asyncio.run(raw_inserts(dsn, 1, args.raw_seconds))
         raw8 = asyncio.run(raw_inserts(dsn, 8, args.raw_seconds))
         print(f"raw asyncpg committed single-row INSERTs: {raw1:,.0f}/s on 1 connection, "
               f"{raw8:,.0f}/s on 8 connections")
 
-        with floor_app(stack.database_url) as floor:
+        with floor_app(stack.database_url) as (floor, floor_pid):
             asyncio.run(drive(floor, 16, 300, 10, keyed=False, first=0))  # warm-up
             floor16 = describe("floor app (FastAPI + 1 INSERT), httpx, concurrency 16",
                                *asyncio.run(drive(floor, 16, args.requests, args.seconds / 2,
                                                   keyed=False, first=0)))[0]
+            floor_cpu = psutil.Process(floor_pid).cpu_times()
+            result = asyncio.run(drive(floor, 16, args.requests, args.seconds / 2, keyed=False,
+                                       first=0, client="raw"))
+            used = psutil.Process(floor_pid).cpu_times()
+            floor_raw = describe("floor app (FastAPI + 1 INSERT), minimal client, conc. 16",
+                                 *result)[0]
+            per_request = (sum(used[:2]) - sum(floor_cpu[:2])) / max(1, result[0])
+            print(f"    floor app process: {per_request * 1e3:.1f} ms CPU per request")
 
         url = stack.url("intake")
-        asyncio.run(drive(url, 16, 500, 30, keyed=keyed, first=10**7))  # warm-up
+        asyncio.run(drive(url, 16, 500, 30, keyed=keyed, first=10**7,
+                          agencies=agencies))  # warm-up
         n = 0
         results = {}
         for concurrency, client in ((1, "httpx"), (16, "httpx"), (16, "raw")):
@@ -184,7 +202,7 @@ def main() -> None:
             with CpuMeter(stack) as cpu:
                 accepted, failed, elapsed, latencies = asyncio.run(drive(
                     url, concurrency, args.requests, args.seconds, keyed=keyed, first=n,
-                    client=client, sampler=sampler))
+                    client=client, sampler=sampler, agencies=agencies))
             if spy is not None:
                 spy.wait()
             n += accepted + failed
@@ -210,7 +228,8 @@ def main() -> None:
         print(f"  intake, httpx, concurrency  1: {rate1:,.0f}/s = {rate1 / raw1:.1%} of raw "
               f"1-connection inserts ({raw1:,.0f}/s); p99 {p99_1:.0f} ms")
         print(f"  intake, minimal client, concurrency 16: {raw16:,.0f}/s = {raw16 / raw8:.1%} of "
-              f"raw 8-connection inserts; p99 {raw_p99:.0f} ms")
+              f"raw 8-connection inserts; p99 {raw_p99:.0f} ms; {raw16 / floor_raw:.0%} of the "
+              f"floor app's {floor_raw:,.0f}/s with the same client")
 
 
 if __name__ == "__main__":

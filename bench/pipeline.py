@@ -19,7 +19,8 @@ is the server's: same machine), and split into hops with the inboxes' `received_
 start of the consuming transaction): relay + broker + fetch, then the handler's transaction.
 Prints figures; asserts nothing.
 
-Run: `.venv/bin/python -m bench.pipeline [--rate 200] [--seconds 60] [--probe-rate 20]`
+Run: `.venv/bin/python -m bench.pipeline [--rate 200] [--seconds 60] [--probe-rate 20]
+[--services intake,casework,reporting]`
 """
 
 from __future__ import annotations
@@ -131,6 +132,17 @@ async def timestamps(dsn: str, ids: list[str]) -> dict[str, dict[str, datetime]]
         await conn.close()
 
 
+async def letters(dsn: str) -> str:
+    conn = await asyncpg.connect(dsn)
+    try:
+        row = await conn.fetchrow(
+            "SELECT count(*) AS n, count(*) FILTER (WHERE pdf IS NULL) AS pending "
+            "FROM notify.letters")
+        return f"{row['n']:,} composed, {row['pending']:,} still without their PDF"
+    finally:
+        await conn.close()
+
+
 def lags(start: dict[str, float], end: dict[str, float]) -> list[float]:
     """end - start in ms for every id of `start`; inf where `end` has none (not reached)."""
     return [(end[k] - start[k]) * 1e3 if k in end else math.inf for k in start]
@@ -204,23 +216,29 @@ def main() -> None:
                         help="a first, lighter phase at this rate (0: none) to show the lag of "
                              "a stack that keeps up (20/s)")
     parser.add_argument("--probe-seconds", type=float, default=20.0)
+    parser.add_argument("--services", default="intake,casework,reporting,notify",
+                        help="service processes to start (leave out notify to see what its "
+                             "letters cost the others)")
     args = parser.parse_args()
+    services = tuple(s.strip() for s in args.services.split(",") if s.strip())
     print(f"machine: {machine()}")
-    with running_stack(commit_timestamps=True) as stack:
+    with running_stack(commit_timestamps=True, services=services) as stack:
         dsn = plain_url(stack.database_url)
+        with CpuMeter(stack) as idle:
+            time.sleep(5)
+        print("idle stack (no traffic yet) for 5 s:")
+        print(idle.report())
         # Warm-up: the consumer groups' first assignment takes ~5 s on the embedded broker.
         warm, _, _, _ = asyncio.run(submit_steadily(stack.url("intake"), 20, 1))
         counted, waited = asyncio.run(wait_for_reporting(dsn, list(warm), 90))
         print(f"warm-up: {counted}/{len(warm)} applications reached the report in {waited:.1f} s")
-        with CpuMeter(stack) as idle:
-            time.sleep(5)
-        print("idle stack (no traffic) for 5 s:")
-        print(idle.report())
         results = []
         if args.probe_rate:
             results.append((args.probe_rate, phase(stack, args.probe_rate, args.probe_seconds,
                                                    30)))
         results.append((args.rate, phase(stack, args.rate, args.seconds, args.drain_timeout)))
+        print(f"notify's letters: {asyncio.run(letters(dsn))} (PDFs are rendered in the "
+              f"background, a few at a time)")
         print(f"summary (targets: p50 < {TARGET_P50_MS} ms, p99 < {TARGET_P99_MS} ms)")
         for rate, (a50, a99, b50, b99) in results:
             print(f"  {rate:g}/s offered: (a) casework p50 {ms(a50).strip()} "

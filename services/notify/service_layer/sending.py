@@ -121,6 +121,8 @@ async def recover(engine: AsyncEngine, clock: Clock) -> dict[str, int]:
 
 
 async def render_pending(engine: AsyncEngine, limit: int = 20) -> int:
+    """Render letters not yet rendered (an operator's batch job: PDFs are otherwise rendered when
+    first e-mailed or downloaded, since rendering is deterministic and costs ~0.3 s of CPU)."""
     async with engine.connect() as conn:
         ids = [row.id for row in await store.unrendered(conn, limit)]
     for letter_id in ids:
@@ -141,7 +143,6 @@ async def sender_loop(engine: AsyncEngine, dsn: str, channels: Channels, clock: 
                 rounds += 1
                 if rounds % 30 == 0:
                     await recover(engine, clock)
-                    await render_pending(engine)
             except (OSError, DBAPIError, asyncpg.PostgresError) as exc:
                 log.warning("notify: sending paused, retrying: %s", exc)
                 sent = 0

@@ -1,6 +1,6 @@
 """Summarise a py-spy "raw" (collapsed stacks) profile by where the time goes: each sample is
 put in the bucket of its innermost recognisable frame (socket writes are split by who writes).
-Run: `.venv/bin/python -m bench.profile FILE [--top N]`  (record with
+Run: `.venv/bin/python -m bench.hotspots FILE [--top N]`  (record with
 `py-spy record --format raw --pid PID --output FILE`, or `bench.intake --py-spy FILE`)."""
 
 from __future__ import annotations
