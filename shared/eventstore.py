@@ -63,7 +63,9 @@ async def append(conn: AsyncConnection, events: Sequence[Envelope], topic: str |
             raise ConcurrencyError(events[0].stream_id) from exc
         raise
     if topic is not None:
-        await conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": OUTBOX_CHANNEL})
+        # The payload names the schema, so only this service's relay wakes.
+        await conn.execute(text("SELECT pg_notify(:channel, current_schema())"),
+                           {"channel": OUTBOX_CHANNEL})
 
 
 def envelope_from_row(row: Any, source: str) -> Envelope:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -140,6 +141,10 @@ def install(app: FastAPI, service: str, public: tuple[str, ...] = ()) -> None:
 
     @app.exception_handler(DBAPIError)
     @app.exception_handler(OSError)
+    @app.exception_handler(asyncpg.InterfaceError)  # the connection was lost
+    @app.exception_handler(asyncpg.PostgresConnectionError)
+    @app.exception_handler(asyncpg.exceptions.OperatorInterventionError)  # shutting down
+    @app.exception_handler(asyncpg.exceptions.InsufficientResourcesError)
     async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
         # The database is down or restarting: nothing was stored, and the client should retry
         # (with the same Idempotency-Key) rather than think it failed for good.

@@ -2,40 +2,64 @@
 
 Rows are deleted only after the broker acknowledged them, so a crash between commit and
 publish delays an event but never loses it; the price is a possible duplicate, which consumers
-absorb (DESIGN invariant 2). One relay per service publishes at a time (advisory lock), which
-keeps the order of each stream's events.
+absorb (DESIGN invariant 2). Publishing from one place at a time keeps the order of each
+stream's events.
 
 The relay also watches for a broker that lost what it was sent (the embedded broker keeps
 topics in memory and forgets them when it stops). Each relay keeps a marker topic of its own on
 the broker; when the marker is gone, the broker is not the one this service published to, and
 every event ever published is queued again from the event store, the durable truth. (Counting
 messages does not work: the embedded broker's ListOffsets under-reports end offsets.)
+
+One relay per service publishes at a time: the one whose connection holds the service's
+session advisory lock (if that process dies, its connection and lock go with it and another
+instance takes over within a second). The relay does its work on that one connection with
+plain asyncpg, two round trips per batch, because at intake's rates a per-batch transaction
+through SQLAlchemy (pre-ping, lock, claim, delete, state, count, commit) cost more CPU than
+the submissions themselves.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import zlib
 
 import asyncpg
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared import kafka
-from shared.eventstore import OUTBOX_CHANNEL, envelope_from_row
+from shared.events import Envelope
+from shared.eventstore import OUTBOX_CHANNEL
 from shared.metrics import EVENTS_PRODUCED, OUTBOX_BACKLOG, OUTBOX_OLDEST_SECONDS, REPUBLISHED
 
 log = logging.getLogger(__name__)
 
 BATCH = 2000
 
-_CLAIM = text(
-    """SELECT o.id, o.topic, e.* FROM outbox o JOIN events e USING (position)
-       ORDER BY o.id LIMIT :limit"""
-)
+_CLAIM = """SELECT o.id, o.topic, e.event_id, e.type, e.version, e.stream_id,
+                   e.stream_position, e.agency, e.occurred_at, e.actor, e.correlation_id,
+                   e.causation_id, e.position, e.payload::text AS payload
+            FROM outbox o JOIN events e USING (position)
+            ORDER BY o.id LIMIT $1"""
+
+# Published rows leave the outbox and are counted per topic in one statement; the backlog left
+# behind is measured in the same round trip (the snapshot still holds the deleted rows).
+_PUBLISHED = """WITH gone AS (DELETE FROM outbox WHERE id = ANY($1::bigint[])),
+                     counted AS (
+                         INSERT INTO relay_state (topic, published)
+                         SELECT t, n FROM unnest($2::text[], $3::bigint[]) AS u(t, n)
+                         ON CONFLICT (topic) DO UPDATE
+                         SET published = relay_state.published + excluded.published)
+                SELECT count(*) AS n,
+                       extract(epoch FROM now() - min(e.recorded_at))::float8 AS age
+                FROM outbox o JOIN events e USING (position)
+                WHERE o.id <> ALL($1::bigint[])"""
+
+_DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 class Relay:
@@ -47,44 +71,73 @@ class Relay:
         self.lock_key = zlib.crc32(f"relay-{service}".encode())
         self._wake = asyncio.Event()
         self._producer = None
+        self._conn: asyncpg.Connection | None = None
+        self._schema = ""
+        self.leading = False
 
     async def start(self) -> None:
         self._producer = kafka.producer(self.bootstrap)
         await self._producer.start()
 
     async def stop(self) -> None:
+        await self._disconnect()
         if self._producer is not None:
             await self._producer.stop()
 
     async def run(self, check_every: float = 10.0) -> None:
         await self.start()
-        listener = await self._listen()
         try:
-            await self.check_broker()
-            last_check = asyncio.get_running_loop().time()
+            last_check = None
             while True:
                 try:
+                    now = asyncio.get_running_loop().time()
+                    if last_check is None or now - last_check > check_every:
+                        last_check = now
+                        await self._check_safely()
                     published = await self.publish_batch()
-                except (OSError, DBAPIError, asyncpg.PostgresError, kafka.KafkaError) as exc:
+                except (*_DB_ERRORS, kafka.KafkaError) as exc:
                     log.warning("relay %s: publish failed, retrying: %s", self.service, exc)
+                    await self._disconnect()
                     await asyncio.sleep(1.0)
                     continue
-                now = asyncio.get_running_loop().time()
-                if now - last_check > check_every:
-                    last_check = now
-                    await self._check_safely()
                 if published == 0:
                     self._wake.clear()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), timeout=1.0)
         finally:
-            await listener.close()
             await self.stop()
 
-    async def _listen(self) -> asyncpg.Connection:
-        conn = await asyncpg.connect(self.dsn)
-        await conn.add_listener(OUTBOX_CHANNEL, lambda *_: self._wake.set())
+    async def _connection(self) -> asyncpg.Connection:
+        """The relay's own connection: it listens for commits and holds the leadership lock."""
+        if self._conn is not None and not self._conn.is_closed():
+            return self._conn
+        self.leading = False
+        if not self._schema:
+            async with self.engine.connect() as conn:
+                self._schema = (await conn.execute(text("SHOW search_path"))).scalar_one()
+        conn = await asyncpg.connect(
+            self.dsn, server_settings={"search_path": self._schema, "timezone": "UTC"})
+        schema = await conn.fetchval("SELECT current_schema()")
+        # The channel is shared by every schema of the database; a commit says whose it is.
+        await conn.add_listener(
+            OUTBOX_CHANNEL,
+            lambda _c, _pid, _channel, payload: payload in ("", schema) and self._wake.set())
+        self._conn = conn
         return conn
+
+    async def _disconnect(self) -> None:
+        conn, self._conn, self.leading = self._conn, None, False
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(conn.close(), timeout=5)
+
+    async def _lead(self) -> asyncpg.Connection | None:
+        conn = await self._connection()
+        if not self.leading:
+            self.leading = await conn.fetchval("SELECT pg_try_advisory_lock($1)", self.lock_key)
+            if self.leading:
+                log.info("relay %s: publishing from this instance", self.service)
+        return conn if self.leading else None
 
     async def _check_safely(self) -> None:
         try:
@@ -93,90 +146,69 @@ class Relay:
             log.warning("relay %s: broker check failed: %s", self.service, exc)
 
     async def publish_batch(self) -> int:
-        async with self.engine.begin() as conn:
-            locked = await conn.execute(
-                text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": self.lock_key}
-            )
-            if not locked.scalar_one():
-                return 0
-            rows = (await conn.execute(_CLAIM, {"limit": BATCH})).all()
-            if not rows:
-                OUTBOX_BACKLOG.labels(self.service).set(0)
-                OUTBOX_OLDEST_SECONDS.labels(self.service).set(0)
-                return 0
-            sends = []
-            for row in rows:
-                envelope = envelope_from_row(row, self.service)
-                sends.append(
-                    await self._producer.send(
-                        row.topic, key=row.stream_id.encode(), value=envelope.to_json()
-                    )
-                )
-            await asyncio.gather(*sends)
-            ids = [r.id for r in rows]
-            await conn.execute(text("DELETE FROM outbox WHERE id = ANY(:ids)"), {"ids": ids})
-            per_topic: dict[str, int] = {}
-            for row in rows:
-                per_topic[row.topic] = per_topic.get(row.topic, 0) + 1
-            for topic, n in per_topic.items():
-                await conn.execute(
-                    text(
-                        """INSERT INTO relay_state (topic, published) VALUES (:t, :n)
-                           ON CONFLICT (topic) DO UPDATE
-                           SET published = relay_state.published + :n"""
-                    ),
-                    {"t": topic, "n": n},
-                )
-                EVENTS_PRODUCED.labels(self.service, topic).inc(n)
-            await self._observe_backlog(conn)
-            return len(rows)
+        conn = await self._lead()
+        if conn is None:
+            return 0
+        rows = await conn.fetch(_CLAIM, BATCH)
+        if not rows:
+            OUTBOX_BACKLOG.labels(self.service).set(0)
+            OUTBOX_OLDEST_SECONDS.labels(self.service).set(0)
+            return 0
+        sends = [
+            await self._producer.send(row["topic"], key=row["stream_id"].encode(),
+                                      value=self._envelope(row).to_json())
+            for row in rows
+        ]
+        await asyncio.gather(*sends)
+        per_topic: dict[str, int] = {}
+        for row in rows:
+            per_topic[row["topic"]] = per_topic.get(row["topic"], 0) + 1
+        left = await conn.fetchrow(_PUBLISHED, [r["id"] for r in rows], list(per_topic),
+                                   list(per_topic.values()))
+        for topic, n in per_topic.items():
+            EVENTS_PRODUCED.labels(self.service, topic).inc(n)
+        OUTBOX_BACKLOG.labels(self.service).set(left["n"])
+        OUTBOX_OLDEST_SECONDS.labels(self.service).set(left["age"] or 0.0)
+        return len(rows)
 
-    async def _observe_backlog(self, conn) -> None:
-        row = (
-            await conn.execute(
-                text(
-                    """SELECT count(*) AS n,
-                              extract(epoch FROM now() - min(e.recorded_at)) AS age
-                       FROM outbox o JOIN events e USING (position)"""
-                )
-            )
-        ).one()
-        OUTBOX_BACKLOG.labels(self.service).set(row.n)
-        OUTBOX_OLDEST_SECONDS.labels(self.service).set(float(row.age or 0))
+    def _envelope(self, row: asyncpg.Record) -> Envelope:
+        return Envelope(
+            event_id=row["event_id"], type=row["type"], version=row["version"],
+            stream_id=row["stream_id"], stream_position=row["stream_position"],
+            agency=row["agency"], occurred_at=row["occurred_at"], actor=row["actor"],
+            correlation_id=row["correlation_id"], causation_id=row["causation_id"],
+            source=self.service, position=row["position"], payload=json.loads(row["payload"]))
 
     @property
     def marker(self) -> str:
         return f"gongkai.relay-marker.{self.service}"
 
     async def check_broker(self) -> dict[str, int]:
-        """Re-queue every topic if the broker lost this service's marker. Returns counts."""
-        if self.marker in await kafka.list_topics(self.bootstrap):
+        """Re-queue every topic if the broker lost this service's marker. Returns counts.
+        Only the publishing instance checks: the others would race it for the marker."""
+        conn = await self._lead()
+        if conn is None or self.marker in await kafka.list_topics(self.bootstrap):
             return {}
-        async with self.engine.connect() as conn:
-            state = (await conn.execute(text("SELECT topic, published FROM relay_state"))).all()
-        requeued = {t: await self._requeue(t, n) for t, n in state if n > 0}
+        state = await conn.fetch("SELECT topic, published FROM relay_state")
+        requeued = {r["topic"]: await self._requeue(conn, r["topic"], r["published"])
+                    for r in state if r["published"] > 0}
         await kafka.ensure_topics(self.bootstrap, (self.marker,), partitions=1)
         return requeued
 
-    async def _requeue(self, topic: str, published: int) -> int:
-        async with self.engine.begin() as conn:
-            await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": self.lock_key})
-            await conn.execute(text("DELETE FROM outbox WHERE topic = :t"), {"t": topic})
-            result = await conn.execute(
-                text(
-                    """INSERT INTO outbox (position, topic)
-                       SELECT position, topic FROM events WHERE topic = :t ORDER BY position"""
-                ),
-                {"t": topic},
-            )
-            await conn.execute(
-                text("UPDATE relay_state SET published = 0 WHERE topic = :t"), {"t": topic}
-            )
+    async def _requeue(self, conn: asyncpg.Connection, topic: str, published: int) -> int:
+        async with conn.transaction():
+            await conn.execute("DELETE FROM outbox WHERE topic = $1", topic)
+            status = await conn.execute(
+                """INSERT INTO outbox (position, topic)
+                   SELECT position, topic FROM events WHERE topic = $1 ORDER BY position""",
+                topic)
+            await conn.execute("UPDATE relay_state SET published = 0 WHERE topic = $1", topic)
+        count = int(status.split()[-1])
         log.error(
             "relay %s: the broker has lost topic %s (%d messages published before); "
             "re-publishing %d events from the event store",
-            self.service, topic, published, result.rowcount,
+            self.service, topic, published, count,
         )
-        REPUBLISHED.labels(self.service, topic).inc(result.rowcount)
+        REPUBLISHED.labels(self.service, topic).inc(count)
         self._wake.set()
-        return result.rowcount
+        return count

@@ -11,6 +11,7 @@ import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import asyncpg
 from fastapi import APIRouter, FastAPI
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
@@ -20,7 +21,7 @@ from shared import kafka
 from shared.auth import bearer_dependency, load_secret, staff_dependency
 from shared.clock import Clock, clock_from_setting
 from shared.contracts import ALL_TOPICS
-from shared.db import make_engine, plain_url
+from shared.db import make_engine, make_pool, plain_url
 from shared.inbox import Apply, Inbox
 from shared.metrics import CONSUMER_LAG, DEAD_LETTERS
 from shared.oidc import OidcVerifier
@@ -45,12 +46,19 @@ class Runtime:
         oidc = OidcVerifier.from_env()
         self.staff = (bearer_dependency(lambda token: oidc.verify_async(token, self.clock.now()))
                       if oidc else staff_dependency(lambda: self.secret, lambda: self.clock))
+        self.database_url = database_url
+        self.pool: asyncpg.Pool | None = None
+        self._pool_size = 0
         self.relay: Relay | None = None
         self.broker: KafkaBroker | None = None
         self._loops: list[tuple[str, Callable[[], Awaitable[None]]]] = []
         self._before_start: list[Callable[[], Awaitable[None]]] = []
         self._subscribers: list[tuple[str, Any]] = []
         self._tasks: list[asyncio.Task[None]] = []
+
+    def pooled(self, size: int = 8) -> None:
+        """Open a plain asyncpg pool (`self.pool`) beside the engine, for a hot path."""
+        self._pool_size = size
 
     def publishes(self) -> None:
         self.relay = Relay(self.service, self.engine, self.dsn, self.bootstrap)
@@ -118,6 +126,8 @@ class Runtime:
 
     async def start(self) -> None:
         await kafka.ensure_topics(self.bootstrap, ALL_TOPICS, self.settings.topic_partitions)
+        if self._pool_size:
+            self.pool = await make_pool(self.database_url, self.service, self._pool_size)
         for step in self._before_start:
             await step()
         if self.broker is not None:
@@ -145,6 +155,8 @@ class Runtime:
                 await task
         if self.broker is not None:
             await self.broker.stop()
+        if self.pool is not None:
+            await self.pool.close()
         await self.engine.dispose()
 
     @contextlib.asynccontextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.intake.adapters.repository import AgencyDirectory
 from services.intake.entrypoints.http import router, staff_router
 from shared import http
 from shared.runtime import Runtime
@@ -15,6 +16,7 @@ SERVICE = "intake"
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     runtime = runtime or Runtime(SERVICE, settings or Settings.from_env())
     runtime.publishes()
+    runtime.pooled()
     app = FastAPI(
         title="gongkai intake",
         description="Receives applications for government information (依申请公开).",
@@ -22,6 +24,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         lifespan=runtime.lifespan,
     )
     app.state.runtime = runtime
+
+    async def open_directory() -> None:
+        app.state.agencies = AgencyDirectory(runtime.pool)
+
+    runtime.before_start(open_directory)
     http.install(app, SERVICE, public=("/v1/applications", "/v1/status"))
     app.include_router(runtime.health_router())
     app.include_router(router)

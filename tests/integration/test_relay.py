@@ -68,3 +68,28 @@ async def test_relay_publishes_in_order_and_republishes_after_the_broker_lost_it
         assert await relay.check_broker() == {}  # the marker is back: no second re-publish
     finally:
         await relay.stop()
+
+
+async def test_one_instance_publishes_and_another_takes_over_when_it_is_gone(engine, infra):
+    """Two processes of a service (two intake workers): only the lock holder publishes, so
+    each case's events keep their order; when it stops, the other carries on."""
+    topic = f"it.relay.{uuid.uuid4().hex[:8]}"
+    service = f"it-{uuid.uuid4().hex[:8]}"
+    first, second = (Relay(service, engine, plain_url(infra.database_url), infra.bootstrap)
+                     for _ in range(2))
+    stream = uuid.uuid4()
+    async with engine.begin() as conn:
+        await eventstore.append(conn, [receipt(stream, 1)], topic)
+    await first.start()
+    await second.start()
+    try:
+        assert await first.publish_batch() == 1
+        async with engine.begin() as conn:
+            await eventstore.append(conn, [receipt(stream, 2)], topic)
+        assert await second.publish_batch() == 0  # not the publishing instance
+        assert (first.leading, second.leading) == (True, False)
+        await first.stop()  # its connection, and with it the lock, is gone
+        assert await second.publish_batch() == 1
+        assert [p for _, p in await _read_all(infra.bootstrap, topic, 2)] == [1, 2]
+    finally:
+        await second.stop()

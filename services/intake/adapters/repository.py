@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.contracts.agencies import AgencyConfigured
+from shared.events import Envelope
 
 
 async def get_agency(conn: AsyncConnection, agency_id: str) -> tuple[int, AgencyConfigured] | None:
@@ -93,3 +96,75 @@ async def store_idempotent_response(
         ),
         {"k": key, "s": status, "r": json.dumps(response, ensure_ascii=False)},
     )
+
+
+class AgencyDirectory:
+    """The agencies as last read, so a submission needs no extra round trip to find its
+    agency. `accept_application` checks the version it was decided on; a stale entry is
+    refreshed and the submission decided again."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self._known: dict[str, tuple[int, AgencyConfigured]] = {}
+
+    async def get(self, agency_id: str, *, fresh: bool = False
+                  ) -> tuple[int, AgencyConfigured] | None:
+        if not fresh and agency_id in self._known:
+            return self._known[agency_id]
+        row = await self.pool.fetchrow(
+            "SELECT version, config::text AS config FROM agencies WHERE agency_id = $1",
+            agency_id)
+        if row is None:
+            self._known.pop(agency_id, None)
+            return None
+        found = row["version"], AgencyConfigured.model_validate_json(row["config"])
+        self._known[agency_id] = found
+        return found
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    outcome: str  # accepted | replayed | unknown_agency | stale_agency
+    case_number: str | None = None
+    status: int | None = None
+    response: dict[str, Any] | None = None
+    request_hash: str | None = None
+
+
+async def accept_application(
+    pool: asyncpg.Pool, *, agency_id: str, agency_version: int, year: int, number_prefix: str,
+    idempotency_key: str | None, request_hash: str, topic: str, events: list[Envelope],
+    response: dict[str, Any],
+) -> Acceptance:
+    """Number the application and store its events, outbox rows and idempotent answer in one
+    statement (migration 0003 says why). The events' `case_number` is filled in there."""
+    row = await pool.fetchrow(
+        "SELECT * FROM accept_application($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb)",
+        agency_id, agency_version, year, number_prefix, idempotency_key, request_hash, topic,
+        json.dumps([_event_row(e) for e in events], ensure_ascii=False),
+        json.dumps(response, ensure_ascii=False),
+    )
+    stored = row["o_response"]
+    return Acceptance(
+        outcome=row["o_outcome"],
+        case_number=row["o_case_number"],
+        status=row["o_status"],
+        response=json.loads(stored) if isinstance(stored, str) else stored,
+        request_hash=row["o_request_hash"],
+    )
+
+
+def _event_row(event: Envelope) -> dict[str, Any]:
+    return {
+        "event_id": str(event.event_id),
+        "stream_id": event.stream_id,
+        "stream_position": event.stream_position,
+        "type": event.type,
+        "version": event.version,
+        "agency": event.agency,
+        "occurred_at": event.occurred_at.isoformat(),
+        "actor": event.actor,
+        "correlation_id": str(event.correlation_id),
+        "causation_id": str(event.causation_id) if event.causation_id else None,
+        "payload": event.payload,
+    }

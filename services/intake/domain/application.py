@@ -207,8 +207,14 @@ def check_as_of(form: SubmissionForm | RegistrationForm, today: date) -> None:
             raise FieldError("applicant.id_number", str(exc)) from None
 
 
+def case_number_prefix(agency: AgencyConfigured, year: int) -> str:
+    return f"{agency.case_prefix}-{year}-"
+
+
 def case_number(agency: AgencyConfigured, year: int, sequence: int) -> str:
-    return f"{agency.case_prefix}-{year}-{sequence:05d}"
+    """PREFIX-YEAR-00001; the sequence is numbered per agency and year (the same shape is
+    built inside intake's `accept_application` function, migration 0003)."""
+    return f"{case_number_prefix(agency, year)}{sequence:05d}"
 
 
 def _submitted(form: SubmissionForm | RegistrationForm, channel: Channel,

@@ -29,11 +29,10 @@ async def submit(
     request: Request,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> JSONResponse:
-    runtime = request.app.state.runtime
     try:
         accepted = await handlers.submit_application(
-            runtime.engine, runtime.clock, form, idempotency_key=idempotency_key
-        )
+            request.app.state.agencies, request.app.state.runtime.clock, form,
+            idempotency_key=idempotency_key)
     except FieldError as exc:
         raise Problem(422, exc.message, field=exc.field) from None
     return _accepted(accepted)
@@ -60,12 +59,14 @@ def staff_router(runtime: Runtime) -> APIRouter:
     )
     async def register(
         form: RegistrationForm,
+        request: Request,
         staff: Annotated[Staff, Depends(runtime.staff)],
         idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     ) -> JSONResponse:
         try:
             accepted = await handlers.register_application(
-                runtime.engine, runtime.clock, form, staff, idempotency_key=idempotency_key)
+                request.app.state.agencies, runtime.clock, form, staff,
+                idempotency_key=idempotency_key)
         except FieldError as exc:
             raise Problem(422, exc.message, field=exc.field) from None
         return _accepted(accepted)

@@ -17,7 +17,7 @@ from services.intake.adapters import repository
 from services.intake.domain.application import (
     RegistrationForm,
     SubmissionForm,
-    case_number,
+    case_number_prefix,
     check_as_of,
     register,
     submit_online,
@@ -52,7 +52,7 @@ def _request_hash(form: BaseModel) -> str:
 
 
 async def submit_application(
-    engine: AsyncEngine,
+    agencies: repository.AgencyDirectory,
     clock: Clock,
     form: SubmissionForm,
     *,
@@ -63,12 +63,12 @@ async def submit_application(
     def facts(agency: AgencyConfigured, application_id: uuid.UUID, number: str, now: datetime):
         return submit_online(form, agency, application_id=application_id, number=number, now=now)
 
-    return await _accept(engine, clock, form, facts, idempotency_key=idempotency_key,
+    return await _accept(agencies, clock, form, facts, idempotency_key=idempotency_key,
                          actor="public")
 
 
 async def register_application(
-    engine: AsyncEngine,
+    agencies: repository.AgencyDirectory,
     clock: Clock,
     form: RegistrationForm,
     staff: Staff,
@@ -85,34 +85,28 @@ async def register_application(
         return register(form, application_id=application_id, number=number, now=now,
                         registrar=staff.user)
 
-    return await _accept(engine, clock, form, facts, idempotency_key=idempotency_key,
+    return await _accept(agencies, clock, form, facts, idempotency_key=idempotency_key,
                          actor=staff.user)
 
 
-async def _accept(engine: AsyncEngine, clock: Clock, form: SubmissionForm | RegistrationForm,
-                  facts_of, *, idempotency_key: str | None, actor: str) -> Accepted:
+async def _accept(agencies: repository.AgencyDirectory, clock: Clock,
+                  form: SubmissionForm | RegistrationForm, facts_of, *,
+                  idempotency_key: str | None, actor: str) -> Accepted:
     """Answer 'accepted' only after the facts are committed (DESIGN invariant 1)."""
     now = clock.now()
     check_as_of(form, local_date(now))
-    async with engine.begin() as conn:
-        if idempotency_key:
-            earlier = await repository.claim_idempotency_key(
-                conn, idempotency_key, _request_hash(form)
-            )
-            if earlier is not None:
-                request_hash, status, body = earlier
-                if request_hash != _request_hash(form):
-                    raise Problem(422, "该幂等键已用于内容不同的另一申请", field="Idempotency-Key")
-                return Accepted(status, body, replayed=True)
-        found = await repository.get_agency(conn, form.agency)
+    request_hash = _request_hash(form)
+    year = local_date(now).year
+    fresh = False
+    while True:
+        found = await agencies.get(form.agency, fresh=fresh)
         if found is None:
             raise Problem(422, f"未找到行政机关“{form.agency}”", field="agency")
-        _, agency = found
-        year = local_date(now).year
-        sequence = await repository.next_case_sequence(conn, agency.agency_id, year)
-        number = case_number(agency, year, sequence)
+        version, agency = found
         application_id = uuid.uuid4()
-        facts = facts_of(agency, application_id, number, now)
+        # The number is drawn inside the storing statement; the facts carry a placeholder
+        # that the statement replaces, so a refused or failed submission uses up no number.
+        facts = facts_of(agency, application_id, "", now)
         code = "".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(12))
         facts[0] = facts[0].model_copy(
             update={"access_code_hash": access_code_hash(application_id, code)})
@@ -123,11 +117,10 @@ async def _accept(engine: AsyncEngine, clock: Clock, form: SubmissionForm | Regi
                       correlation_id=correlation, source=SERVICE)
             for i, fact in enumerate(facts)
         ]
-        await eventstore.append(conn, events, APPLICATIONS_TOPIC)
         received = next((f for f in facts if isinstance(f, ReceiptConfirmed)), None)
         body = {
             "application_id": str(application_id),
-            "case_number": number,
+            "case_number": None,
             "agency": agency.agency_id,
             "channel": facts[0].channel.value,
             "status": "received" if received else "awaiting_confirmation",
@@ -136,10 +129,26 @@ async def _accept(engine: AsyncEngine, clock: Clock, form: SubmissionForm | Regi
             # Shown once: with the application id it lets the applicant follow the case.
             "access_code": code,
         }
-        if idempotency_key:
-            await repository.store_idempotent_response(conn, idempotency_key, 201, body)
+        result = await repository.accept_application(
+            agencies.pool, agency_id=agency.agency_id, agency_version=version, year=year,
+            number_prefix=case_number_prefix(agency, year), idempotency_key=idempotency_key,
+            request_hash=request_hash, topic=APPLICATIONS_TOPIC, events=events, response=body)
+        if result.outcome in ("unknown_agency", "stale_agency") and not fresh:
+            fresh = True  # the directory changed since it was read: decide again on the new
+            continue
+        break
+    if result.outcome == "unknown_agency":
+        raise Problem(422, f"未找到行政机关“{form.agency}”", field="agency")
+    if result.outcome == "stale_agency":
+        raise Problem(503, "行政机关配置正在更新，申请未被保存，请稍后重试。",
+                      headers={"Retry-After": "1"})
+    if result.outcome == "replayed":
+        if result.request_hash != request_hash:
+            raise Problem(422, "该幂等键已用于内容不同的另一申请", field="Idempotency-Key")
+        return Accepted(result.status or 201, result.response or {}, replayed=True)
+    body["case_number"] = result.case_number
     log.info("application %s accepted for %s as %s (%s)", application_id, agency.agency_id,
-             number, body["channel"])
+             result.case_number, body["channel"])
     return Accepted(201, body)
 
 

@@ -1,0 +1,135 @@
+"""Intake's one-statement acceptance (migration 0003) on the real PostgreSQL: numbering,
+idempotency, the agency's version, and the events and outbox rows it writes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import datetime
+
+import pytest
+from sqlalchemy import text
+
+from services.intake.adapters import repository
+from services.intake.domain.application import SubmissionForm, case_number
+from services.intake.service_layer import handlers
+from shared.clock import SHANGHAI, SettableClock
+from shared.contracts.agencies import AgencyConfigured, Office
+from shared.db import make_engine, make_pool, migrate
+from shared.http import Problem
+from tests.e2e.helpers import application
+
+pytestmark = pytest.mark.e2e
+
+NOW = datetime(2025, 9, 22, 10, 0, tzinfo=SHANGHAI)
+
+
+def agency_config(agency_id: str = "acc-1", prefix: str = "AC", **changes) -> AgencyConfigured:
+    return AgencyConfigured(
+        agency_id=agency_id, name="测试民政局", case_prefix=prefix, disclosure_body="办公室",
+        address="测试地址", phone="0635-0000000",
+        reconsideration_organ=Office(name="测试市人民政府"), court=Office(name="测试区人民法院"),
+        **changes)
+
+
+@pytest.fixture
+async def intake(infra):
+    """intake's real migrations in a scratch schema, one agency, a pool and an engine on it."""
+    schema = f"it_intake_{uuid.uuid4().hex[:8]}"
+    await migrate("intake", infra.database_url, schema)
+    engine = make_engine(infra.database_url, schema, pool_size=2)
+    async with engine.begin() as conn:
+        await repository.put_agency(conn, agency_config(), 1)
+    pool = await make_pool(infra.database_url, schema, size=8)
+    try:
+        yield repository.AgencyDirectory(pool), engine
+    finally:
+        await pool.close()
+        await engine.dispose()
+        admin = make_engine(infra.database_url, "public", pool_size=1)
+        async with admin.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        await admin.dispose()
+
+
+def form(n: int = 1, agency: str = "acc-1") -> SubmissionForm:
+    return SubmissionForm.model_validate(application(agency, n))
+
+
+async def submit(directory, n: int = 1, key: str | None = None, agency: str = "acc-1"):
+    return await handlers.submit_application(directory, SettableClock(NOW), form(n, agency),
+                                             idempotency_key=key)
+
+
+async def rows(engine, sql: str) -> list:
+    async with engine.connect() as conn:
+        return (await conn.execute(text(sql))).all()
+
+
+async def test_an_accepted_application_is_numbered_stored_and_queued(intake):
+    directory, engine = intake
+    accepted = await submit(directory, key="k-1")
+    assert accepted.status == 201 and not accepted.replayed
+    assert accepted.body["case_number"] == "AC-2025-00001"
+    events = await rows(engine, "SELECT position, type, payload FROM events ORDER BY position")
+    assert [e.type for e in events] == ["ApplicationSubmitted", "ReceiptConfirmed"]
+    # The number drawn inside the statement is the one the event carries.
+    assert events[0].payload["case_number"] == "AC-2025-00001"
+    assert events[0].payload["application_id"] == accepted.body["application_id"]
+    outbox = await rows(engine, "SELECT position, topic FROM outbox ORDER BY id")
+    assert [(o.position, o.topic) for o in outbox] == [(e.position, "gongkai.applications")
+                                                      for e in events]
+    stored = await rows(engine, "SELECT status, response FROM idempotency_keys")
+    assert stored[0].status == 201
+    assert stored[0].response == json.loads(json.dumps(accepted.body))
+
+
+async def test_the_same_key_returns_the_first_answer_and_stores_nothing_more(intake):
+    directory, engine = intake
+    first = await submit(directory, key="k-2")
+    again = await submit(directory, key="k-2")
+    assert again.replayed and again.body == first.body
+    with pytest.raises(Problem) as refused:
+        await submit(directory, n=2, key="k-2")  # another body under the same key
+    assert refused.value.status == 422 and refused.value.errors[0]["field"] == "Idempotency-Key"
+    assert len(await rows(engine, "SELECT 1 FROM events")) == 2
+    assert (await rows(engine, "SELECT last FROM case_counters"))[0].last == 1
+
+
+async def test_numbers_have_no_gaps_and_no_repeats_under_concurrency(intake):
+    directory, engine = intake
+    answers = await asyncio.gather(*(submit(directory, n, key=f"c-{n}") for n in range(40)))
+    numbers = sorted(a.body["case_number"] for a in answers)
+    assert numbers == [f"AC-2025-{i:05d}" for i in range(1, 41)]
+    assert len(await rows(engine, "SELECT 1 FROM outbox")) == 80
+
+
+async def test_the_number_keeps_python_s_shape_past_five_digits(intake):
+    directory, engine = intake
+    async with engine.begin() as conn:
+        await conn.execute(text("INSERT INTO case_counters VALUES ('acc-1', 2025, 99998)"))
+    numbers = [(await submit(directory, n)).body["case_number"] for n in (1, 2)]
+    agency = agency_config()
+    assert numbers == [case_number(agency, 2025, 99999), case_number(agency, 2025, 100000)]
+    assert numbers[1] == "AC-2025-100000"
+
+
+async def test_a_changed_agency_is_read_again_before_anything_is_stored(intake):
+    directory, engine = intake
+    await submit(directory, 1)  # the directory now holds version 1
+    async with engine.begin() as conn:
+        await repository.put_agency(conn, agency_config(prefix="NEW"), 2)
+    accepted = await submit(directory, 2)
+    assert accepted.body["case_number"] == "NEW-2025-00002"
+    events = await rows(engine, "SELECT payload FROM events WHERE type = 'ApplicationSubmitted'")
+    assert [e.payload["case_number"] for e in events] == ["AC-2025-00001", "NEW-2025-00002"]
+
+
+async def test_an_unknown_agency_is_refused_by_field_and_uses_no_number(intake):
+    directory, engine = intake
+    with pytest.raises(Problem) as refused:
+        await submit(directory, agency="nowhere")
+    assert refused.value.status == 422 and refused.value.errors[0]["field"] == "agency"
+    assert await rows(engine, "SELECT 1 FROM events") == []
+    assert await rows(engine, "SELECT 1 FROM case_counters") == []
