@@ -200,7 +200,8 @@ class CpuMeter:
         parts: dict[str, float] = {}
         for name, popen in getattr(self.stack, "processes", {}).items():
             with contextlib.suppress(psutil.Error):
-                parts[name] = cpu(psutil.Process(popen.pid))
+                process = psutil.Process(popen.pid)  # with its workers, if it has several
+                parts[name] = cpu(process) + sum(cpu(c) for c in process.children(True))
         if getattr(self.stack, "broker", None) is not None:
             with contextlib.suppress(psutil.Error):
                 parts["broker"] = cpu(psutil.Process(self.stack.broker.process.pid))

@@ -11,7 +11,7 @@ embedded PostgreSQL:
 Prints figures; asserts nothing.
 
 Run: `.venv/bin/python -m bench.intake [--requests N] [--seconds S] [--no-idempotency-key]
-[--intake-only] [--agencies K] [--py-spy FILE]`
+[--intake-only] [--agencies K] [--workers W] [--py-spy FILE]`
 """
 
 from __future__ import annotations
@@ -150,11 +150,14 @@ def main() -> None:
     parser.add_argument("--agencies", type=int, default=1,
                         help="spread the applications over this many agencies (1: the brief's "
                              "one agency; each agency numbers its cases under a row lock)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="intake worker processes (GONGKAI_INTAKE_WORKERS; 1)")
     parser.add_argument("--py-spy", metavar="FILE",
-                        help="record intake with py-spy during the httpx concurrency-16 run "
+                        help="record intake with py-spy during the minimal client's concurrency-16 run "
                              "(collapsed stacks; summarise with `python -m bench.hotspots FILE`)")
     args = parser.parse_args()
     keyed = not args.no_idempotency_key
+    os.environ["GONGKAI_INTAKE_WORKERS"] = str(args.workers)
     services = ("intake",) if args.intake_only else ("intake", "casework", "reporting", "notify")
     print(f"machine: {machine()}")
     agencies = tuple(agency_ids(args.agencies))
@@ -190,9 +193,9 @@ def main() -> None:
         results = {}
         for concurrency, client in ((1, "httpx"), (16, "httpx"), (16, "raw")):
             spy = sampler = None
-            if concurrency == 16 and client == "httpx":
-                sampler = WaitSampler(dsn)
-                if args.py_spy:
+            if concurrency == 16:
+                sampler = WaitSampler(dsn) if client == "httpx" else None
+                if args.py_spy and client == "raw":
                     spy = subprocess.Popen(
                         [str(Path(sys.executable).with_name("py-spy")), "record",
                          "--pid", str(stack.processes["intake"].pid),

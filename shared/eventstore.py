@@ -25,8 +25,13 @@ _INSERT = text(
          VALUES (:event_id, :stream_id, :stream_position, :type, :version, :agency,
                  :occurred_at, :actor, :correlation_id, :causation_id, :topic,
                  CAST(:payload AS jsonb))
-         RETURNING position, topic)
-       INSERT INTO outbox (position, topic) SELECT position, topic FROM e WHERE topic IS NOT NULL"""
+         RETURNING position, topic),
+       o AS (
+         INSERT INTO outbox (position, topic)
+         SELECT position, topic FROM e WHERE topic IS NOT NULL)
+       -- Wakes the relay when the transaction commits; the payload names the schema, so only
+       -- this service's relay wakes (PostgreSQL sends one per transaction and payload).
+       SELECT pg_notify(:channel, current_schema()) WHERE CAST(:topic AS text) IS NOT NULL"""
 )
 
 
@@ -48,6 +53,7 @@ def _row(event: Envelope, topic: str | None) -> dict[str, Any]:
         "causation_id": event.causation_id,
         "topic": topic,
         "payload": json.dumps(event.payload, ensure_ascii=False),
+        "channel": OUTBOX_CHANNEL,
     }
 
 
@@ -55,17 +61,14 @@ async def append(conn: AsyncConnection, events: Sequence[Envelope], topic: str |
     """Append events (already numbered by the caller's decision) and queue them for `topic`."""
     if not events:
         return
+    # No savepoint: nothing carries on in a transaction after a failed append, and a
+    # savepoint costs two more round trips per append.
     try:
-        async with conn.begin_nested():
-            await conn.execute(_INSERT, [_row(e, topic) for e in events])
+        await conn.execute(_INSERT, [_row(e, topic) for e in events])
     except IntegrityError as exc:
         if "stream_id" in str(exc.orig) or "stream_position" in str(exc.orig):
             raise ConcurrencyError(events[0].stream_id) from exc
         raise
-    if topic is not None:
-        # The payload names the schema, so only this service's relay wakes.
-        await conn.execute(text("SELECT pg_notify(:channel, current_schema())"),
-                           {"channel": OUTBOX_CHANNEL})
 
 
 def envelope_from_row(row: Any, source: str) -> Envelope:
