@@ -153,8 +153,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1,
                         help="intake worker processes (GONGKAI_INTAKE_WORKERS; 1)")
     parser.add_argument("--py-spy", metavar="FILE",
-                        help="record intake with py-spy during the minimal client's concurrency-16 run "
-                             "(collapsed stacks; summarise with `python -m bench.hotspots FILE`)")
+                        help="record intake with py-spy during the minimal client's "
+                             "concurrency-16 run (collapsed stacks; summarise with "
+                             "`python -m bench.hotspots FILE`)")
     args = parser.parse_args()
     keyed = not args.no_idempotency_key
     os.environ["GONGKAI_INTAKE_WORKERS"] = str(args.workers)

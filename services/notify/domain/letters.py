@@ -248,6 +248,9 @@ _ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False
                                      trim_blocks=True, lstrip_blocks=True)
 _ENV.filters["cn"] = cn
 _compile = functools.lru_cache(maxsize=128)(_ENV.from_string)
+# Parsed once per distinct text (the files are still read each time, so an edit takes effect
+# without a restart); _render_tree builds new dicts and never changes the parsed tree.
+_legal_tree = functools.lru_cache(maxsize=16)(yaml.safe_load)
 
 
 def _render_tree(node: Any, ctx: dict) -> Any:
@@ -275,7 +278,7 @@ def compose(kind: str, facts: CaseFacts, agency: AgencyConfigured, dated: date,
         "pay_by": cn(facts.fee_pay_by), "fee_sent": cn(facts.fee_on),
         "reasons_sent": cn(facts.reasons_on), "amount": _amount(facts.fee_amount),
     }
-    legal = _render_tree(yaml.safe_load(legal_source), ctx)
+    legal = _render_tree(_legal_tree(legal_source), ctx)
     ctx["legal"] = legal
     ctx["due"] = cn(facts.due_on) + (legal["provisional_note"] if facts.due_provisional else "")
     if reply or kind == "abandonment_notice":
