@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.intake.adapters.repository import AgencyDirectory
+from services.intake.adapters.repository import Store
 from services.intake.entrypoints.http import router, staff_router
 from shared import http
 from shared.runtime import Runtime
@@ -26,7 +26,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.runtime = runtime
 
     async def open_directory() -> None:
-        app.state.agencies = AgencyDirectory(runtime.pool)
+        app.state.store = Store(runtime.pool)
 
     runtime.before_start(open_directory)
     http.install(app, SERVICE, public=("/v1/applications", "/v1/status"))

@@ -1,13 +1,15 @@
-"""Intake's one-statement acceptance (migration 0003) on the real PostgreSQL: numbering,
-idempotency, the agency's version, and the events and outbox rows it writes."""
+"""Intake's acceptance (migrations 0003 and 0004) on the real PostgreSQL: numbering,
+idempotency, the agency's version, the events and outbox rows it writes, and group commit."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import uuid
 from datetime import datetime
 
+import asyncpg
 import pytest
 from sqlalchemy import text
 
@@ -17,6 +19,7 @@ from services.intake.service_layer import handlers
 from shared.clock import SHANGHAI, SettableClock
 from shared.contracts.agencies import AgencyConfigured, Office
 from shared.db import make_engine, make_pool, migrate
+from shared.events import Envelope
 from shared.http import Problem
 from tests.e2e.helpers import application
 
@@ -43,7 +46,7 @@ async def intake(infra):
         await repository.put_agency(conn, agency_config(), 1)
     pool = await make_pool(infra.database_url, schema, size=8)
     try:
-        yield repository.AgencyDirectory(pool), engine
+        yield repository.Store(pool), engine
     finally:
         await pool.close()
         await engine.dispose()
@@ -133,3 +136,40 @@ async def test_an_unknown_agency_is_refused_by_field_and_uses_no_number(intake):
     assert refused.value.status == 422 and refused.value.errors[0]["field"] == "agency"
     assert await rows(engine, "SELECT 1 FROM events") == []
     assert await rows(engine, "SELECT 1 FROM case_counters") == []
+
+
+async def test_a_group_stores_each_submission_and_one_refused_fails_only_itself(intake):
+    store, engine = intake
+    acceptor = repository.Acceptor(store.agencies.pool, in_flight=1)
+    for n in range(3):
+        await submit(store, n)
+    good = await submit_rows(engine)  # what the handler builds, placeholder numbers and all
+    bad_event = dataclasses.replace(good[0], events=[
+        good[0].events[0].model_copy(update={"type": None})])  # the database refuses NULL
+    results = await asyncio.gather(
+        acceptor.accept(dataclasses.replace(good[1], idempotency_key="g-1")),
+        acceptor.accept(bad_event),
+        acceptor.accept(dataclasses.replace(good[2], idempotency_key="g-2")),
+        return_exceptions=True)
+    assert [getattr(r, "outcome", None) for r in results] == ["accepted", None, "accepted"]
+    assert isinstance(results[1], asyncpg.NotNullViolationError)
+    assert [r.case_number for r in (results[0], results[2])] == ["AC-2025-00004",
+                                                                "AC-2025-00005"]
+    assert len(await rows(engine, "SELECT 1 FROM idempotency_keys WHERE key LIKE 'g-%'")) == 2
+
+
+async def submit_rows(engine) -> list[repository.Submission]:
+    """Submissions rebuilt from stored events, to store again under new ids."""
+    stored = await rows(engine, "SELECT * FROM events WHERE stream_position = 1")
+    submissions = []
+    for row in stored:
+        envelope = Envelope(
+            event_id=uuid.uuid4(), type=row.type, version=row.version,
+            stream_id=str(uuid.uuid4()), stream_position=1, agency=row.agency,
+            occurred_at=row.occurred_at, actor=row.actor, correlation_id=uuid.uuid4(),
+            payload=row.payload)
+        submissions.append(repository.Submission(
+            agency_id="acc-1", agency_version=1, year=2025, number_prefix="AC-2025-",
+            idempotency_key=None, request_hash="h", topic="gongkai.applications",
+            events=[envelope], response={"case_number": None}))
+    return submissions

@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from shared import eventstore
 from shared.db import plain_url
+from shared.events import Envelope
 from shared.relay import Relay
 from tests.integration.test_eventstore import receipt
 
@@ -93,3 +94,29 @@ async def test_one_instance_publishes_and_another_takes_over_when_it_is_gone(eng
         assert [p for _, p in await _read_all(infra.bootstrap, topic, 2)] == [1, 2]
     finally:
         await second.stop()
+
+
+async def test_the_envelope_built_by_the_database_reads_back_as_the_event(engine, infra):
+    topic = f"it.relay.{uuid.uuid4().hex[:8]}"
+    relay = Relay(f"it-{uuid.uuid4().hex[:8]}", engine, plain_url(infra.database_url),
+                  infra.bootstrap)
+    event = receipt(uuid.uuid4(), 1)
+    async with engine.begin() as conn:
+        await eventstore.append(conn, [event], topic)
+    await relay.start()
+    try:
+        await relay.publish_batch()
+        consumer = AIOKafkaConsumer(topic, bootstrap_servers=infra.bootstrap,
+                                    auto_offset_reset="earliest", group_id=str(uuid.uuid4()))
+        await consumer.start()
+        try:
+            message = await asyncio.wait_for(consumer.getone(), 30)
+        finally:
+            await consumer.stop()
+    finally:
+        await relay.stop()
+    read = Envelope.from_json(message.value)
+    assert read.model_dump(exclude={"source", "position"}) == event.model_dump(
+        exclude={"source", "position"})
+    assert read.source == relay.service and read.position is not None
+    assert read.occurred_at == event.occurred_at and read.occurred_at.utcoffset() is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -131,27 +132,107 @@ class Acceptance:
     request_hash: str | None = None
 
 
-async def accept_application(
-    pool: asyncpg.Pool, *, agency_id: str, agency_version: int, year: int, number_prefix: str,
-    idempotency_key: str | None, request_hash: str, topic: str, events: list[Envelope],
-    response: dict[str, Any],
-) -> Acceptance:
-    """Number the application and store its events, outbox rows and idempotent answer in one
-    statement (migration 0003 says why). The events' `case_number` is filled in there."""
-    row = await pool.fetchrow(
-        "SELECT * FROM accept_application($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb)",
-        agency_id, agency_version, year, number_prefix, idempotency_key, request_hash, topic,
-        json.dumps([_event_row(e) for e in events], ensure_ascii=False),
-        json.dumps(response, ensure_ascii=False),
-    )
-    stored = row["o_response"]
-    return Acceptance(
-        outcome=row["o_outcome"],
-        case_number=row["o_case_number"],
-        status=row["o_status"],
-        response=json.loads(stored) if isinstance(stored, str) else stored,
-        request_hash=row["o_request_hash"],
-    )
+@dataclass
+class Submission:
+    """What one accepted application stores (its events carry a placeholder case number)."""
+
+    agency_id: str
+    agency_version: int
+    year: int
+    number_prefix: str
+    idempotency_key: str | None
+    request_hash: str
+    topic: str
+    events: list[Envelope]
+    response: dict[str, Any]
+
+    def item(self) -> dict[str, Any]:
+        return {"agency": self.agency_id, "agency_version": self.agency_version,
+                "year": self.year, "number_prefix": self.number_prefix,
+                "key": self.idempotency_key, "request_hash": self.request_hash,
+                "topic": self.topic, "events": [_event_row(e) for e in self.events],
+                "response": self.response}
+
+
+# Errors after which nothing can be said of the group but "not stored, try again".
+_UNAVAILABLE = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
+                asyncpg.exceptions.OperatorInterventionError,
+                asyncpg.exceptions.InsufficientResourcesError)
+
+
+class Acceptor:
+    """Group commit for submissions: each is answered only after the transaction holding it
+    committed, but submissions arriving while a group is being stored wait and go together in
+    the next one (at most `in_flight` groups at once). A lone submission is stored at once.
+    Numbering, idempotency and the events are migration 0003's function, called per item."""
+
+    def __init__(self, pool: asyncpg.Pool, *, max_group: int = 64, in_flight: int = 2) -> None:
+        self.pool = pool
+        self.max_group = max_group
+        self.in_flight = in_flight
+        self._waiting: list[tuple[Submission, asyncio.Future[Acceptance]]] = []
+        self._storing = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def accept(self, submission: Submission) -> Acceptance:
+        future: asyncio.Future[Acceptance] = asyncio.get_running_loop().create_future()
+        self._waiting.append((submission, future))
+        if self._storing < self.in_flight:
+            self._storing += 1
+            task = asyncio.create_task(self._store_waiting())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return await future
+
+    async def _store_waiting(self) -> None:
+        try:
+            while self._waiting:
+                group = self._waiting[:self.max_group]
+                del self._waiting[:self.max_group]
+                await self._store(group)
+        finally:
+            self._storing -= 1
+
+    async def _store(self, group: list[tuple[Submission, asyncio.Future[Acceptance]]]) -> None:
+        try:
+            rows = await self.pool.fetch(
+                "SELECT * FROM accept_applications($1::jsonb)",
+                json.dumps([s.item() for s, _ in group], ensure_ascii=False))
+        except asyncpg.PostgresError as exc:
+            if len(group) > 1 and not isinstance(exc, _UNAVAILABLE):
+                # One item the database refuses (or a deadlock between groups) must not fail
+                # the others: each is stored again on its own.
+                for one in group:
+                    await self._store([one])
+                return
+            _fail(group, exc)
+            return
+        except Exception as exc:  # every waiting request gets an answer, whatever happened
+            _fail(group, exc)
+            return
+        for row in rows:
+            _, future = group[row["o_index"]]
+            if not future.done():
+                stored = row["o_response"]
+                future.set_result(Acceptance(
+                    outcome=row["o_outcome"], case_number=row["o_case_number"],
+                    status=row["o_status"],
+                    response=json.loads(stored) if isinstance(stored, str) else stored,
+                    request_hash=row["o_request_hash"]))
+
+
+def _fail(group: list[tuple[Submission, asyncio.Future[Acceptance]]], exc: Exception) -> None:
+    for _, future in group:
+        if not future.done():
+            future.set_exception(exc)
+
+
+class Store:
+    """Intake's hot path on a plain asyncpg pool: the agency directory and the acceptor."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.agencies = AgencyDirectory(pool)
+        self.acceptor = Acceptor(pool)
 
 
 def _event_row(event: Envelope) -> dict[str, Any]:

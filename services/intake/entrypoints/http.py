@@ -31,7 +31,7 @@ async def submit(
 ) -> JSONResponse:
     try:
         accepted = await handlers.submit_application(
-            request.app.state.agencies, request.app.state.runtime.clock, form,
+            request.app.state.store, request.app.state.runtime.clock, form,
             idempotency_key=idempotency_key)
     except FieldError as exc:
         raise Problem(422, exc.message, field=exc.field) from None
@@ -65,7 +65,7 @@ def staff_router(runtime: Runtime) -> APIRouter:
     ) -> JSONResponse:
         try:
             accepted = await handlers.register_application(
-                request.app.state.agencies, runtime.clock, form, staff,
+                request.app.state.store, runtime.clock, form, staff,
                 idempotency_key=idempotency_key)
         except FieldError as exc:
             raise Problem(422, exc.message, field=exc.field) from None

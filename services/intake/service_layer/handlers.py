@@ -52,7 +52,7 @@ def _request_hash(form: BaseModel) -> str:
 
 
 async def submit_application(
-    agencies: repository.AgencyDirectory,
+    store: repository.Store,
     clock: Clock,
     form: SubmissionForm,
     *,
@@ -63,12 +63,12 @@ async def submit_application(
     def facts(agency: AgencyConfigured, application_id: uuid.UUID, number: str, now: datetime):
         return submit_online(form, agency, application_id=application_id, number=number, now=now)
 
-    return await _accept(agencies, clock, form, facts, idempotency_key=idempotency_key,
+    return await _accept(store, clock, form, facts, idempotency_key=idempotency_key,
                          actor="public")
 
 
 async def register_application(
-    agencies: repository.AgencyDirectory,
+    store: repository.Store,
     clock: Clock,
     form: RegistrationForm,
     staff: Staff,
@@ -85,11 +85,11 @@ async def register_application(
         return register(form, application_id=application_id, number=number, now=now,
                         registrar=staff.user)
 
-    return await _accept(agencies, clock, form, facts, idempotency_key=idempotency_key,
+    return await _accept(store, clock, form, facts, idempotency_key=idempotency_key,
                          actor=staff.user)
 
 
-async def _accept(agencies: repository.AgencyDirectory, clock: Clock,
+async def _accept(store: repository.Store, clock: Clock,
                   form: SubmissionForm | RegistrationForm, facts_of, *,
                   idempotency_key: str | None, actor: str) -> Accepted:
     """Answer 'accepted' only after the facts are committed (DESIGN invariant 1)."""
@@ -99,7 +99,7 @@ async def _accept(agencies: repository.AgencyDirectory, clock: Clock,
     year = local_date(now).year
     fresh = False
     while True:
-        found = await agencies.get(form.agency, fresh=fresh)
+        found = await store.agencies.get(form.agency, fresh=fresh)
         if found is None:
             raise Problem(422, f"未找到行政机关“{form.agency}”", field="agency")
         version, agency = found
@@ -129,10 +129,10 @@ async def _accept(agencies: repository.AgencyDirectory, clock: Clock,
             # Shown once: with the application id it lets the applicant follow the case.
             "access_code": code,
         }
-        result = await repository.accept_application(
-            agencies.pool, agency_id=agency.agency_id, agency_version=version, year=year,
+        result = await store.acceptor.accept(repository.Submission(
+            agency_id=agency.agency_id, agency_version=version, year=year,
             number_prefix=case_number_prefix(agency, year), idempotency_key=idempotency_key,
-            request_hash=request_hash, topic=APPLICATIONS_TOPIC, events=events, response=body)
+            request_hash=request_hash, topic=APPLICATIONS_TOPIC, events=events, response=body))
         if result.outcome in ("unknown_agency", "stale_agency") and not fresh:
             fresh = True  # the directory changed since it was read: decide again on the new
             continue
