@@ -10,7 +10,7 @@ import asyncpg
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 
 def async_url(url: str) -> str:
@@ -132,3 +132,16 @@ async def migrate(service: str, url: str, schema: str | None = None) -> None:
             await conn.run_sync(upgrade)
     finally:
         await engine.dispose()
+
+
+def transaction_memo(conn: AsyncConnection) -> dict:
+    """A dict that lives as long as the connection's current transaction: reference data read
+    once per consumed batch (one transaction) instead of once per event. A consumer's batch
+    sees the agency's rules and the calendar as they were when it first looked; a change
+    committed meanwhile applies from the next batch, as it would had the batch run earlier."""
+    transaction = conn.sync_connection.get_transaction()
+    memo = conn.info.get("gongkai.memo")
+    if memo is None or memo[0] is not transaction:
+        memo = (transaction, {})
+        conn.info["gongkai.memo"] = memo
+    return memo[1]

@@ -22,7 +22,7 @@ from shared.auth import bearer_dependency, load_secret, staff_dependency
 from shared.clock import Clock, clock_from_setting
 from shared.contracts import ALL_TOPICS
 from shared.db import make_engine, make_pool, plain_url
-from shared.inbox import Apply, Inbox
+from shared.inbox import Apply, ApplyMany, Inbox
 from shared.metrics import CONSUMER_LAG, DEAD_LETTERS
 from shared.oidc import OidcVerifier
 from shared.relay import Relay
@@ -64,13 +64,13 @@ class Runtime:
         self.relay = Relay(self.service, self.engine, self.dsn, self.bootstrap)
         self.loop("relay", self.relay.run)
 
-    def consumes(self, topic: str, apply: Apply) -> Inbox:
+    def consumes(self, topic: str, apply: Apply, apply_many: ApplyMany | None = None) -> Inbox:
         """Subscribe to a topic; each batch is applied in one transaction, then committed."""
         if self.broker is None:
             self.broker = KafkaBroker(
                 self.bootstrap, logger=log, log_level=logging.DEBUG, client_id=self.service
             )
-        inbox = Inbox(self.service, self.engine, apply)
+        inbox = Inbox(self.service, self.engine, apply, apply_many)
         DEAD_LETTERS.labels(self.service, topic)  # exported at 0, so the first one is seen
 
         # The ack policy is chosen on purpose: offsets are committed only after the batch's

@@ -28,8 +28,8 @@ async def _rebuild_if_needed(runtime: Runtime) -> None:
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     runtime = runtime or Runtime(SERVICE, settings or Settings.from_env())
     runtime.before_start(lambda: _rebuild_if_needed(runtime))
-    runtime.consumes(AGENCIES_TOPIC, handlers.on_event)
-    runtime.consumes(CASES_TOPIC, handlers.on_event)
+    runtime.consumes(AGENCIES_TOPIC, handlers.on_event, handlers.on_events)
+    runtime.consumes(CASES_TOPIC, handlers.on_event, handlers.on_events)
     app = FastAPI(
         title="gongkai reporting",
         description="Annual report figures per agency and for the city (年度报告).",

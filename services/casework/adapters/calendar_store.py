@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.casework.domain.calendar import DayEntry, WorkingCalendar
 from services.casework.domain.notice import PACKAGE_YEARS, Notice, notice_from_package
+from shared.db import transaction_memo
 
 
 async def _version(conn: AsyncConnection) -> int:
@@ -69,7 +70,10 @@ class CalendarCache:
         self._calendar: WorkingCalendar | None = None
 
     async def get(self, conn: AsyncConnection) -> WorkingCalendar:
-        version = await _version(conn)
+        memo = transaction_memo(conn)
+        if "calendar_version" not in memo:
+            memo["calendar_version"] = await _version(conn)
+        version = memo["calendar_version"]
         if self._calendar is None or version != self._version:
             self._calendar = await read(conn)
             self._version = version

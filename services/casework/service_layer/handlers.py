@@ -24,6 +24,7 @@ from shared.clock import Clock, local_date
 from shared.contracts import CASES_TOPIC
 from shared.contracts.agencies import AgencyConfigured, AgencyPolicies
 from shared.contracts.cases import CaseOpened, DeadlineBreached
+from shared.db import transaction_memo
 from shared.events import Envelope, new_event
 from shared.inbox import NotReady, Unprocessable
 
@@ -54,10 +55,13 @@ class Loaded:
 
 
 async def _policies(conn: AsyncConnection, agency: str) -> AgencyPolicies:
-    config = await projection.get_agency(conn, agency)
-    if config is None:
-        raise NotReady(f"agency {agency} not yet known to casework")
-    return AgencyConfigured.model_validate(config).policies
+    memo = transaction_memo(conn)
+    if ("policies", agency) not in memo:
+        config = await projection.get_agency(conn, agency)
+        if config is None:
+            raise NotReady(f"agency {agency} not yet known to casework")
+        memo["policies", agency] = AgencyConfigured.model_validate(config).policies
+    return memo["policies", agency]
 
 
 async def _load(conn: AsyncConnection, stream: str, agency: str) -> Loaded:

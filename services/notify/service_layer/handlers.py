@@ -21,6 +21,7 @@ from shared.clock import local_date
 from shared.contracts.agencies import AgencyConfigured
 from shared.contracts.applications import Channel
 from shared.contracts.cases import CaseOpened, DueDateSet
+from shared.db import transaction_memo
 from shared.events import Envelope
 from shared.inbox import NotReady
 
@@ -61,11 +62,15 @@ async def on_event(conn: AsyncConnection, envelope: Envelope, ctx: Context) -> N
     sms = _sms_for(fact, envelope)
     if not kinds and not sms:
         return
-    agency_config = await store.get_agency(conn, envelope.agency)
+    memo = transaction_memo(conn)  # one read of the agency per consumed batch
+    if ("agency", envelope.agency) not in memo:
+        config = await store.get_agency(conn, envelope.agency)
+        memo["agency", envelope.agency] = (
+            config, AgencyConfigured.model_validate(config) if config else None)
+    agency_config, agency = memo["agency", envelope.agency]
     recipient = await store.get_recipient(conn, application_id)
-    if agency_config is None or recipient is None:
+    if agency is None or recipient is None:
         raise NotReady(f"case or agency {envelope.agency} not yet known to notify")
-    agency = AgencyConfigured.model_validate(agency_config)
     dated = letters.letter_date(envelope.type, envelope.payload, facts) or _business_date(envelope)
     if not agency.policies.extension_notice_written:
         kinds = [k for k in kinds if k != "extension_notice"]

@@ -79,32 +79,35 @@ async def load(conn: AsyncConnection, case_ids: list[uuid.UUID]) -> WorkingSet:
 
 
 async def save(conn: AsyncConnection, ws: WorkingSet) -> None:
-    """Upsert every row of the working set (the live path: a handful of rows)."""
-    for row in ws.cases.values():
+    """Upsert every row of the working set (the live path: one statement per table)."""
+    if ws.cases:
         await conn.execute(text(
             """INSERT INTO cases VALUES (:application_id, :agency, :applicant_type, :received_on,
                    :concluded_on, :outcome)
                ON CONFLICT (application_id) DO UPDATE SET received_on = :received_on,
-                   concluded_on = :concluded_on, outcome = :outcome"""), vars(row))
-    for row in ws.reviews.values():
+                   concluded_on = :concluded_on, outcome = :outcome"""),
+            [vars(row) for row in ws.cases.values()])
+    if ws.reviews:
         await conn.execute(text(
             """INSERT INTO reviews VALUES (:application_id, :review_id, :agency, :kind,
                    :filed_on, :result, :decided_on)
                ON CONFLICT (application_id, review_id) DO UPDATE SET result = :result,
-                   decided_on = :decided_on"""), vars(row))
-    for row in ws.fees.values():
+                   decided_on = :decided_on"""), [vars(row) for row in ws.reviews.values()])
+    if ws.fees:
         await conn.execute(text(
             """INSERT INTO fees VALUES (:event_id, :agency, :paid_on, :amount_yuan)
-               ON CONFLICT DO NOTHING"""), vars(row))
-    for agency_id, name in ws.agencies.items():
+               ON CONFLICT DO NOTHING"""), [vars(row) for row in ws.fees.values()])
+    if ws.agencies:
         await conn.execute(text(
             """INSERT INTO agencies VALUES (:a, :n) ON CONFLICT (agency_id)
-               DO UPDATE SET name = :n"""), {"a": agency_id, "n": name})
-    for (agency, year), figures in ws.table2.items():
+               DO UPDATE SET name = :n"""),
+            [{"a": agency_id, "n": name} for agency_id, name in ws.agencies.items()])
+    if ws.table2:
         await conn.execute(text(
             """INSERT INTO table2 VALUES (:a, :y, CAST(:f AS jsonb)) ON CONFLICT (agency, year)
                DO UPDATE SET figures = CAST(:f AS jsonb)"""),
-            {"a": agency, "y": year, "f": json.dumps(figures, ensure_ascii=False)})
+            [{"a": agency, "y": year, "f": json.dumps(figures, ensure_ascii=False)}
+             for (agency, year), figures in ws.table2.items()])
 
 
 async def bulk_save(conn: AsyncConnection, ws: WorkingSet, version: int) -> None:

@@ -26,16 +26,24 @@ LAST_FOLDED = Gauge("gongkai_reporting_last_event_position",
 
 
 async def on_event(conn: AsyncConnection, envelope: Envelope) -> None:
-    """The live path: load the rows this event touches, fold it, write them back."""
-    if envelope.type not in RELEVANT:
+    await on_events(conn, [envelope])
+
+
+async def on_events(conn: AsyncConnection, envelopes: list[Envelope]) -> None:
+    """The live path: load the rows the events touch, fold them in order, write them back
+    (a consumed batch at once: a few statements for the batch, not per event)."""
+    relevant = [e for e in envelopes if e.type in RELEVANT]
+    if not relevant:
         return
     await store.use_live(conn)
-    if envelope.position:
-        LAST_FOLDED.set(envelope.position)
-    application_id = envelope.payload.get("application_id")
-    ws = await store.load(conn, [uuid.UUID(application_id)] if application_id else [])
-    apply(ws, envelope)
+    ids = {e.payload["application_id"] for e in relevant if e.payload.get("application_id")}
+    ws = await store.load(conn, [uuid.UUID(i) for i in ids])
+    for envelope in relevant:
+        apply(ws, envelope)
     await store.save(conn, ws)
+    positions = [e.position for e in relevant if e.position]
+    if positions:
+        LAST_FOLDED.set(max(positions))
 
 
 async def annual_report(engine: AsyncEngine, year: int, agency: str, generated_at: datetime,
