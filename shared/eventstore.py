@@ -97,5 +97,19 @@ async def read_stream(conn: AsyncConnection, stream_id: str, source: str) -> lis
     return [envelope_from_row(r, source) for r in rows]
 
 
+async def read_streams(conn: AsyncConnection, stream_ids: Sequence[str], source: str,
+                       ) -> dict[str, list[Envelope]]:
+    """Several streams in one query (a consumed batch's cases)."""
+    rows = await conn.execute(
+        text("""SELECT * FROM events WHERE stream_id = ANY(:s)
+                ORDER BY stream_id, stream_position"""),
+        {"s": list(stream_ids)},
+    )
+    streams: dict[str, list[Envelope]] = {s: [] for s in stream_ids}
+    for r in rows:
+        streams[r.stream_id].append(envelope_from_row(r, source))
+    return streams
+
+
 async def last_position(conn: AsyncConnection) -> int:
     return (await conn.execute(text("SELECT coalesce(max(position), 0) FROM events"))).scalar_one()

@@ -43,8 +43,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     runtime.before_start(lambda: _seed_calendar(runtime))
     runtime.publishes()
     runtime.consumes(AGENCIES_TOPIC, handlers.on_agency_event)
-    runtime.consumes(APPLICATIONS_TOPIC, lambda conn, env: handlers.on_application_event(
-        conn, env, runtime.clock))
+    runtime.consumes(
+        APPLICATIONS_TOPIC,
+        lambda conn, env: handlers.on_application_event(conn, env, runtime.clock),
+        lambda conn, envs: handlers.on_application_events(conn, envs, runtime.clock))
     runtime.loop("sweep", lambda: _sweep_forever(runtime, sweep_every))
     app = FastAPI(
         title="gongkai casework",

@@ -53,3 +53,26 @@ async def test_unreadable_and_refused_messages_are_set_aside_and_the_rest_applie
     assert applied == 1
     assert len(reasons) == 3
     assert "the rules refuse this one" in reasons[2]
+
+
+async def test_a_batch_applied_at_once_falls_back_to_one_by_one_when_one_is_refused(engine):
+    inbox = await _counting_inbox(engine)
+    batches: list[int] = []
+
+    async def apply_many(conn, envelopes):
+        batches.append(len(envelopes))
+        for envelope in envelopes:
+            await inbox.apply(conn, envelope)
+
+    inbox.apply_many = apply_many
+    stream = uuid.uuid4()
+    await inbox.receive("t", [receipt(stream, i).model_dump(mode="json") for i in (1, 2, 3)])
+    refused = receipt(stream, 5).model_copy(update={"actor": "poison"}).model_dump(mode="json")
+    await inbox.receive("t", [receipt(stream, 4).model_dump(mode="json"), refused,
+                              receipt(stream, 6).model_dump(mode="json")])
+    async with engine.connect() as conn:
+        applied = (await conn.execute(text("SELECT count(*) FROM applied"))).scalar_one()
+        dead = (await conn.execute(text("SELECT count(*) FROM dead_letters"))).scalar_one()
+    # The first batch at once; the second tried at once, rolled back, then one by one.
+    assert batches == [3, 3]
+    assert (applied, dead) == (5, 1)
