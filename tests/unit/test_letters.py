@@ -412,3 +412,18 @@ def test_debian_noto_collection_is_a_fallback(monkeypatch) -> None:
         assert f"（{CASE}）" in flat(extract_text(render_pdf(letter)))
     finally:
         pdf_adapter.letter_font.cache_clear()
+
+
+def test_a_letter_knows_the_case_as_of_its_event_not_the_later_events_of_its_batch():
+    """notify receives a case's events in batches; the acknowledgement composed for the first
+    due date must not show the correction that arrived in the same batch."""
+    from services.notify.service_layer.handlers import _facts
+
+    events = [*BASE, CORRECTION, STOPPED]
+    history = [{"event_id": str(uuid.uuid4()), "type": type(e).__name__,
+                "payload": e.model_dump(mode="json")} for e in events]
+    due_event = history[len(BASE) - 1]["event_id"]
+    assert _facts(history, uuid.UUID(due_event)) == fold(BASE)
+    assert _facts(history, uuid.UUID(due_event)).due_on == date(2025, 10, 24)
+    assert _facts(history, uuid.UUID(history[-1]["event_id"])) == fold(events)
+    assert fold(events).due_on is None

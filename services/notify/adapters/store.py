@@ -174,11 +174,19 @@ async def unrendered(conn: AsyncConnection, limit: int) -> list[Any]:
         text("SELECT * FROM letters WHERE pdf IS NULL ORDER BY id LIMIT :n"), {"n": limit}))
 
 
-async def case_events(conn: AsyncConnection, application_id: uuid.UUID) -> list[Any]:
-    """The case's events as notify received them, in order (for the facts a letter needs)."""
-    return list(await conn.execute(
-        text("""SELECT envelope FROM inbox WHERE envelope->>'stream_id' = :id ORDER BY seq"""),
-        {"id": str(application_id)}))
+async def cases_events(conn: AsyncConnection, application_ids: set[str],
+                       ) -> dict[str, list[dict[str, Any]]]:
+    """Each case's events as notify received them, in order (for the facts a letter needs)."""
+    if not application_ids:
+        return {}
+    rows = await conn.execute(
+        text("""SELECT envelope->>'stream_id' AS stream, envelope FROM inbox
+                WHERE envelope->>'stream_id' = ANY(:ids) ORDER BY seq"""),
+        {"ids": list(application_ids)})
+    histories: dict[str, list[dict[str, Any]]] = {}
+    for stream, raw in rows:
+        histories.setdefault(stream, []).append(raw if isinstance(raw, dict) else json.loads(raw))
+    return histories
 
 
 async def dev_outbox(conn: AsyncConnection, recipient: str | None = None) -> list[dict[str, Any]]:

@@ -45,7 +45,17 @@ class Context:
         self.email_provider = email_provider  # "smtp" or "dev-email"
 
 
-async def on_event(conn: AsyncConnection, envelope: Envelope, ctx: Context) -> None:
+async def on_events(conn: AsyncConnection, envelopes: list[Envelope], ctx: Context) -> None:
+    """A consumed batch: the cases' histories read in one query, then each event as alone."""
+    streams = {str(e.payload["application_id"]) for e in envelopes
+               if e.payload.get("application_id")}
+    histories = await store.cases_events(conn, streams)
+    for envelope in envelopes:
+        await on_event(conn, envelope, ctx, histories)
+
+
+async def on_event(conn: AsyncConnection, envelope: Envelope, ctx: Context,
+                   histories: dict[str, list[dict[str, Any]]] | None = None) -> None:
     fact = envelope.body()
     if isinstance(fact, AgencyConfigured):
         await store.put_agency(conn, fact.agency_id, fact.model_dump(mode="json"))
@@ -57,7 +67,9 @@ async def on_event(conn: AsyncConnection, envelope: Envelope, ctx: Context) -> N
     application_id = getattr(fact, "application_id", None)
     if application_id is None:
         return
-    facts = await _facts(conn, application_id)
+    if histories is None:
+        histories = await store.cases_events(conn, {str(application_id)})
+    facts = _facts(histories.get(str(application_id), []), envelope.event_id)
     kinds = letters.letters_for(envelope.type, envelope.payload, facts)
     sms = _sms_for(fact, envelope)
     if not kinds and not sms:
@@ -85,11 +97,14 @@ async def on_event(conn: AsyncConnection, envelope: Envelope, ctx: Context) -> N
         MESSAGES.labels("sms", "queued").inc()
 
 
-async def _facts(conn: AsyncConnection, application_id: uuid.UUID) -> letters.CaseFacts:
+def _facts(history: list[dict[str, Any]], event_id: uuid.UUID) -> letters.CaseFacts:
+    """The case as of `event_id`: its events as notify received them, up to and including it
+    (a batch holds later events of the same case too; a letter must not know of them)."""
     facts = letters.CaseFacts()
-    for (raw,) in await store.case_events(conn, application_id):
-        envelope = raw if isinstance(raw, dict) else json.loads(raw)
+    for envelope in history:
         facts = letters.evolve_facts(facts, envelope["type"], envelope["payload"])
+        if envelope["event_id"] == str(event_id):
+            break
     return facts
 
 
