@@ -160,7 +160,7 @@ async def letters(dsn: str) -> str:
         row = await conn.fetchrow(
             "SELECT count(*) AS n, count(*) FILTER (WHERE pdf IS NULL) AS pending "
             "FROM notify.letters")
-        return f"{row['n']:,} composed, {row['pending']:,} still without their PDF"
+        return f"{row['n']:,} composed, {row['pending']:,} without a PDF yet"
     finally:
         await conn.close()
 
@@ -259,8 +259,8 @@ def main() -> None:
             results.append((args.probe_rate, phase(stack, args.probe_rate, args.probe_seconds,
                                                    30)))
         results.append((args.rate, phase(stack, args.rate, args.seconds, args.drain_timeout)))
-        print(f"notify's letters: {asyncio.run(letters(dsn))} (PDFs are rendered in the "
-              f"background, a few at a time)")
+        print(f"notify's letters: {asyncio.run(letters(dsn))} (a PDF is rendered when it is "
+              f"first e-mailed or downloaded)")
         print(f"summary (targets: p50 < {TARGET_P50_MS} ms, p99 < {TARGET_P99_MS} ms)")
         for rate, (a50, a99, b50, b99) in results:
             print(f"  {rate:g}/s offered: (a) casework p50 {ms(a50).strip()} "
