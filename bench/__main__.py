@@ -1,5 +1,5 @@
 """Run the benchmarks one after another, each in a process of its own with its own embedded
-servers: `python -m bench` (all, default sizes, about 6½ minutes on 2 cores) or
+servers: `python -m bench` (all, default sizes, about 5½ minutes on 2 cores) or
 `python -m bench intake pipeline` (some). Each is also runnable alone:
 `python -m bench.deadlines`, `bench.sqlcost`, `bench.peer`, `bench.intake`, `bench.pipeline`,
 `bench.replay`; `python -m bench.hotspots FILE` summarises a py-spy profile.
