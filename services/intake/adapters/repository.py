@@ -61,44 +61,6 @@ async def next_case_sequence(conn: AsyncConnection, agency_id: str, year: int) -
     ).scalar_one()
 
 
-async def claim_idempotency_key(
-    conn: AsyncConnection, key: str, request_hash: str
-) -> tuple[str, int, dict[str, Any]] | None:
-    """Reserve the key in this transaction, or return what an earlier request stored under it.
-    A concurrent request with the same key waits on the unique index until the first commits."""
-    inserted = (
-        await conn.execute(
-            text(
-                """INSERT INTO idempotency_keys (key, request_hash, status, response)
-                   VALUES (:k, :h, 0, '{}') ON CONFLICT (key) DO NOTHING RETURNING key"""
-            ),
-            {"k": key, "h": request_hash},
-        )
-    ).first()
-    if inserted is not None:
-        return None
-    row = (
-        await conn.execute(
-            text("SELECT request_hash, status, response FROM idempotency_keys WHERE key = :k"),
-            {"k": key},
-        )
-    ).one()
-    response = row.response if isinstance(row.response, dict) else json.loads(row.response)
-    return row.request_hash, row.status, response
-
-
-async def store_idempotent_response(
-    conn: AsyncConnection, key: str, status: int, response: dict[str, Any]
-) -> None:
-    await conn.execute(
-        text(
-            """UPDATE idempotency_keys SET status = :s, response = CAST(:r AS jsonb)
-               WHERE key = :k"""
-        ),
-        {"k": key, "s": status, "r": json.dumps(response, ensure_ascii=False)},
-    )
-
-
 class AgencyDirectory:
     """The agencies as last read, so a submission needs no extra round trip to find its
     agency. `accept_application` checks the version it was decided on; a stale entry is
