@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from pydantic import BaseModel
+
 from shared.contracts.agencies import AgencyConfigured
 from shared.contracts.cases import (
     CaseConcluded,
@@ -65,13 +67,17 @@ class WorkingSet:
 
 
 def apply(ws: WorkingSet, envelope: Envelope) -> None:
-    fact = envelope.body()
+    apply_fact(ws, envelope.body(), envelope.agency, envelope.event_id)
+
+
+def apply_fact(ws: WorkingSet, fact: BaseModel, agency: str, event_id: uuid.UUID) -> None:
+    """`apply` for an event already decoded (a replay reads only these three parts)."""
     match fact:
         case AgencyConfigured():
             ws.agencies[fact.agency_id] = fact.name
         case CaseOpened():
             ws.cases.setdefault(fact.application_id, CaseRow(
-                fact.application_id, envelope.agency, fact.applicant_type.value))
+                fact.application_id, agency, fact.applicant_type.value))
         case CaseReceived() if fact.application_id in ws.cases:
             row = ws.cases[fact.application_id]
             # New in the year of the *original* receipt: a correction does not make it new.
@@ -81,14 +87,12 @@ def apply(ws: WorkingSet, envelope: Envelope) -> None:
             if row.concluded_on is None:  # one outcome per application, never counted twice
                 row.concluded_on, row.outcome = fact.on, fact.outcome
         case FeePaid():
-            ws.fees[envelope.event_id] = FeeRow(envelope.event_id, envelope.agency, fact.on,
-                                                fact.amount_yuan)
+            ws.fees[event_id] = FeeRow(event_id, agency, fact.on, fact.amount_yuan)
         case ReviewFiled():
             ws.reviews.setdefault((fact.application_id, fact.review_id), ReviewRow(
-                fact.application_id, fact.review_id, envelope.agency, fact.kind, fact.on))
+                fact.application_id, fact.review_id, agency, fact.kind, fact.on))
         case ReviewDecided() if (fact.application_id, fact.review_id) in ws.reviews:
             review = ws.reviews[(fact.application_id, fact.review_id)]
             review.result, review.decided_on = fact.result, fact.on
         case ProactiveFiguresEntered():
-            ws.table2[(envelope.agency, fact.year)] = fact.model_dump(mode="json",
-                                                                      exclude={"year"})
+            ws.table2[(agency, fact.year)] = fact.model_dump(mode="json", exclude={"year"})

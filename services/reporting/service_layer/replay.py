@@ -8,6 +8,7 @@ cursor, folds in memory and COPYs the result: no transaction per event.
 
 from __future__ import annotations
 
+import gc
 import time
 import uuid
 from collections.abc import Callable
@@ -18,9 +19,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.reporting.adapters import store
-from services.reporting.domain.projection import RELEVANT, WorkingSet, apply
+from services.reporting.domain.projection import RELEVANT, WorkingSet, apply, apply_fact
 from services.reporting.service_layer.handlers import on_event
-from shared.events import Envelope
+from shared.events import Envelope, decode_payload
 from shared.eventstore import envelope_from_row
 
 Progress = Callable[[int, int], None]  # (events folded, events in all)
@@ -49,21 +50,36 @@ async def _count(conn: AsyncConnection) -> int:
         {"t": list(RELEVANT)})).scalar_one()
 
 
+# A replay reads only the parts of each stored envelope that the projection uses, and decodes
+# the payload straight from its JSON text: half the bytes, one validation instead of two.
+_FOLD_QUERY = """SELECT seq, envelope->>'type', (envelope->>'version')::int, envelope->>'agency',
+                        (envelope->>'event_id')::uuid, (envelope->'payload')::text
+                 FROM inbox WHERE envelope->>'type' = ANY($1) ORDER BY seq"""
+_BATCH = 20_000
+
+
 async def _fold_inbox(conn: AsyncConnection, ws: WorkingSet, progress: Progress | None,
                       total: int) -> tuple[int, int]:
     raw = (await conn.get_raw_connection()).driver_connection
     folded, last_seq = 0, 0
-    query = ("SELECT seq, envelope::text FROM inbox WHERE envelope->>'type' = ANY($1) "
-             "ORDER BY seq")
-    async for seq, body in raw.cursor(query, list(RELEVANT), prefetch=20_000):
-        apply(ws, Envelope.model_validate_json(body))
-        folded, last_seq = folded + 1, seq
-        if folded % 20_000 == 0:
+    cursor = await raw.cursor(_FOLD_QUERY, list(RELEVANT))
+    # The working set holds a row object per case and nothing in it is cyclic: collecting
+    # every few thousand allocations only walks the growing set again and again.
+    gc.freeze()
+    threshold = gc.get_threshold()
+    gc.set_threshold(200_000, *threshold[1:])
+    try:
+        while rows := await cursor.fetch(_BATCH):
+            for _seq, kind, version, agency, event_id, payload in rows:
+                apply_fact(ws, decode_payload(kind, version, payload), agency, event_id)
+            folded, last_seq = folded + len(rows), rows[-1][0]
             REPLAY_PROGRESS.set(folded / max(total, 1))
-            REPLAY_EVENTS.inc(20_000)
+            REPLAY_EVENTS.inc(len(rows))
             if progress:
                 progress(folded, total)
-    REPLAY_EVENTS.inc(folded % 20_000)
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
     REPLAY_PROGRESS.set(1.0)
     return folded, last_seq
 
