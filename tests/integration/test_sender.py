@@ -3,6 +3,7 @@ a failure set aside with its reason, and interrupted sends never repeated silent
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -123,3 +124,40 @@ async def test_an_interrupted_send_is_retried_only_where_that_cannot_send_twice(
     clock.advance(timedelta(minutes=3))
     assert await recover(engine, clock) == {"queued": 1, "unknown": 1}
     assert await statuses(engine) == [("queued", 1), ("unknown", 1)]
+
+
+class Slow:
+    """A provider (that does not deduplicate) whose first delivery takes a while."""
+
+    name, retry_safe = "slow", False
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+        self.sent: list[int] = []
+
+    async def deliver(self, conn, message, attachment=None):
+        self.started.set()
+        await asyncio.sleep(0.3)
+        self.sent.append(message.id)
+        return f"slow-{message.id}"
+
+
+async def test_a_service_stopping_mid_batch_finishes_the_send_begun_and_requeues_the_rest(engine):
+    clock = SettableClock(local(10))
+    provider = Slow()
+    channels = Channels(lambda agency: provider, DevEmail())
+    for _ in range(3):
+        await queue(engine, provider="aliyun")
+    sending = asyncio.create_task(send_due(engine, channels, clock))
+    await provider.started.wait()
+    sending.cancel()  # what SIGTERM does to the sender loop
+    with pytest.raises(asyncio.CancelledError):
+        await sending
+    # The one handed to the provider is recorded as sent; the two never handed to it are
+    # queued as before (not 'sending', which a provider without deduplication would turn into
+    # 'unknown' for a person to check).
+    assert len(provider.sent) == 1
+    assert await statuses(engine) == [("sent", 1), ("queued", 0), ("queued", 0)]
+    assert await send_due(engine, channels, clock) == 2
+    assert await statuses(engine) == [("sent", 1), ("sent", 1), ("sent", 1)]
+    assert len(provider.sent) == 3

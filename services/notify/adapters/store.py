@@ -102,6 +102,14 @@ async def claim_due(conn: AsyncConnection, now, sms_open: bool, limit: int) -> l
         {"now": now, "sms": sms_open, "n": limit}))
 
 
+async def release(conn: AsyncConnection, message_ids: list[int]) -> None:
+    """Claimed messages never handed to a provider go back to the queue as they were."""
+    await conn.execute(
+        text("""UPDATE messages SET status = 'queued', attempts = attempts - 1
+                WHERE id = ANY(:ids) AND status = 'sending'"""),
+        {"ids": message_ids})
+
+
 async def defer_sms(conn: AsyncConnection, now, until) -> int:
     """Quiet hours: SMS due now wait for the morning (shown as their next attempt)."""
     result = await conn.execute(

@@ -79,8 +79,22 @@ async def send_due(engine: AsyncEngine, channels: Channels, clock: Clock, limit:
         if allowed != now:
             await store.defer_sms(conn, now, allowed)
         batch = await store.claim_due(conn, now, allowed == now, limit)
-    for message in batch:
-        await _deliver(engine, channels, message, now)
+    unstarted = list(batch)
+    try:
+        while unstarted:
+            delivery = asyncio.ensure_future(_deliver(engine, channels, unstarted.pop(0), now))
+            try:
+                await asyncio.shield(delivery)
+            except asyncio.CancelledError:
+                # The service is stopping: a delivery begun is finished and its outcome
+                # recorded, or the message would look interrupted (and, with a provider that
+                # does not deduplicate, become 'unknown' though it was sent once).
+                await delivery
+                raise
+    finally:
+        if unstarted:  # claimed but never handed to a provider: safe to send later, anywhere
+            async with engine.begin() as conn:
+                await store.release(conn, [m.id for m in unstarted])
     return len(batch)
 
 
