@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from services.intake.adapters.repository import Store
 from services.intake.entrypoints.http import router, staff_router
+from services.intake.entrypoints.submit_lane import SubmitLane
 from shared import http
 from shared.runtime import Runtime
 from shared.settings import Settings
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.state.store = Store(runtime.pool)
 
     runtime.before_start(open_directory)
+    app.add_middleware(SubmitLane)  # inside the limits and metrics that install() adds
     http.install(app, SERVICE, public=("/v1/applications", "/v1/status"))
     app.include_router(runtime.health_router())
     app.include_router(router)

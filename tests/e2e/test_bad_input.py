@@ -56,3 +56,49 @@ def test_refused_applications_leave_no_trace(stack):
     from tests.conftest import eventually
 
     eventually(lambda: len(cases(stack, "e2e-bad")) == 1)
+
+
+# The public route is answered by a lean ASGI lane (services/intake/entrypoints/submit_lane.py);
+# whatever it does not answer itself must read exactly as the FastAPI route would answer it.
+
+def test_an_over_long_idempotency_key_is_named(stack):
+    response = post(stack, application("e2e-bad"), headers={"Idempotency-Key": "k" * 201})
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["idempotency-key"]
+
+
+def test_a_json_content_type_with_a_charset_is_accepted(stack):
+    import json
+
+    body = json.dumps(application("e2e-lane"), ensure_ascii=False).encode()
+    response = post(stack, body, headers={"content-type": "application/json; charset=utf-8",
+                                          "Idempotency-Key": "lane-charset-1"})
+    assert response.status_code == 201, response.text
+    assert response.headers["location"] == f"/v1/applications/{response.json()['application_id']}"
+
+
+def test_a_body_streamed_past_the_limit_is_refused_and_nothing_is_kept(stack):
+    def chunks():
+        yield b'{"agency": "e2e-lane", "request": {"description": "'
+        for _ in range(40):
+            yield "很长的申请内容".encode() * 1_000
+        yield b'"}}'
+
+    before = len(cases(stack, "e2e-lane"))
+    response = httpx.post(f"{stack.url('intake')}/v1/applications", content=chunks(),
+                          headers={"content-type": "application/json"}, timeout=10)
+    assert response.status_code == 413
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert len(cases(stack, "e2e-lane")) == before
+
+
+def test_public_submissions_are_counted_under_their_route(stack):
+    def counted() -> float:
+        text = httpx.get(f"{stack.url('intake')}/metrics").text
+        line = next((x for x in text.splitlines() if x.startswith("gongkai_http_requests_total{")
+                     and 'route="/v1/applications"' in x and 'status="2xx"' in x), None)
+        return float(line.rsplit(" ", 1)[1]) if line else 0.0
+
+    before = counted()
+    assert post(stack, application("e2e-lane")).status_code == 201
+    assert counted() == before + 1

@@ -35,10 +35,10 @@ async def submit(
             idempotency_key=idempotency_key)
     except FieldError as exc:
         raise Problem(422, exc.message, field=exc.field) from None
-    return _accepted(accepted)
+    return accepted_response(accepted)
 
 
-def _accepted(accepted: handlers.Accepted) -> JSONResponse:
+def accepted_response(accepted: handlers.Accepted) -> JSONResponse:
     if FAULT == "exit_after_commit" and not accepted.replayed:
         # Fault injection for the tests of DESIGN invariant 1: die after the commit, before the
         # answer and (very likely) before the relay published. Never set in production.
@@ -69,7 +69,7 @@ def staff_router(runtime: Runtime) -> APIRouter:
                 idempotency_key=idempotency_key)
         except FieldError as exc:
             raise Problem(422, exc.message, field=exc.field) from None
-        return _accepted(accepted)
+        return accepted_response(accepted)
 
     return staff_api
 
