@@ -64,8 +64,11 @@ class Runtime:
         self.relay = Relay(self.service, self.engine, self.dsn, self.bootstrap)
         self.loop("relay", self.relay.run)
 
-    def consumes(self, topic: str, apply: Apply, apply_many: ApplyMany | None = None) -> Inbox:
-        """Subscribe to a topic; each batch is applied in one transaction, then committed."""
+    def consumes(self, topic: str, apply: Apply, apply_many: ApplyMany | None = None, *,
+                 reference: bool = False) -> Inbox:
+        """Subscribe to a topic; each batch is applied in one transaction, then committed.
+        `reference`: the topic carries reference data, polled less often (an event that needs
+        it before it arrived is retried: `NotReady`)."""
         if self.broker is None:
             self.broker = KafkaBroker(
                 self.bootstrap, logger=log, log_level=logging.DEBUG, client_id=self.service
@@ -82,7 +85,8 @@ class Runtime:
             batch=True,
             max_records=1000,
             auto_offset_reset="earliest",
-            fetch_max_wait_ms=self.settings.fetch_max_wait_ms,
+            fetch_max_wait_ms=(self.settings.reference_fetch_max_wait_ms if reference
+                               else self.settings.fetch_max_wait_ms),
             ack_policy=AckPolicy.NACK_ON_ERROR,
         )
 

@@ -22,6 +22,9 @@ class Settings:
     home: Path = Path(".gongkai")
     topic_partitions: int = 4
     fetch_max_wait_ms: int = 10
+    # Reference data (the agencies) changes a few times a year: its consumers need not poll
+    # the broker every 10 ms, which idle costs the broker and each consumer CPU.
+    reference_fetch_max_wait_ms: int = 500
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     clock: str | None = None
     log_level: str = "INFO"
@@ -35,6 +38,7 @@ class Settings:
             home=Path(os.environ.get("GONGKAI_HOME", ".gongkai")),
             topic_partitions=_int("GONGKAI_TOPIC_PARTITIONS", 4),
             fetch_max_wait_ms=_int("GONGKAI_FETCH_MAX_WAIT_MS", 10),
+            reference_fetch_max_wait_ms=_int("GONGKAI_REFERENCE_FETCH_MAX_WAIT_MS", 500),
             ports={s: _int(f"GONGKAI_{s.upper()}_PORT", p) for s, p in DEFAULT_PORTS.items()},
             clock=os.environ.get("GONGKAI_CLOCK") or None,
             log_level=os.environ.get("GONGKAI_LOG_LEVEL", "INFO"),

@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     sweep_every = runtime.settings.sweep_seconds
     runtime.before_start(lambda: _seed_calendar(runtime))
     runtime.publishes()
-    runtime.consumes(AGENCIES_TOPIC, handlers.on_agency_event)
+    runtime.consumes(AGENCIES_TOPIC, handlers.on_agency_event, reference=True)
     runtime.consumes(
         APPLICATIONS_TOPIC,
         lambda conn, env: handlers.on_application_event(conn, env, runtime.clock),

@@ -65,7 +65,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     ctx = handlers.Context(templates, sms_provider_of, email.name)
     channels = sending.Channels(sms_channel, email)
-    runtime.consumes(AGENCIES_TOPIC, lambda conn, env: handlers.on_event(conn, env, ctx))
+    runtime.consumes(AGENCIES_TOPIC, lambda conn, env: handlers.on_event(conn, env, ctx),
+                     reference=True)
     runtime.consumes(CASES_TOPIC, lambda conn, env: handlers.on_event(conn, env, ctx),
                      lambda conn, envs: handlers.on_events(conn, envs, ctx))
     runtime.loop("sender", lambda: sending.sender_loop(runtime.engine, runtime.dsn, channels,

@@ -28,7 +28,7 @@ async def _rebuild_if_needed(runtime: Runtime) -> None:
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     runtime = runtime or Runtime(SERVICE, settings or Settings.from_env())
     runtime.before_start(lambda: _rebuild_if_needed(runtime))
-    runtime.consumes(AGENCIES_TOPIC, handlers.on_event, handlers.on_events)
+    runtime.consumes(AGENCIES_TOPIC, handlers.on_event, handlers.on_events, reference=True)
     runtime.consumes(CASES_TOPIC, handlers.on_event, handlers.on_events)
     app = FastAPI(
         title="gongkai reporting",
