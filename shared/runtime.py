@@ -152,16 +152,25 @@ class Runtime:
         os.kill(os.getpid(), signal.SIGTERM)
 
     async def stop(self) -> None:
+        # Every step is bounded: a stopping service must exit within its grace period (45 s in
+        # deploy/k8s) even if a client library hangs; whatever it had not committed is delivered
+        # again to the instances that go on, and their inboxes skip what was applied.
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if self._tasks:
+            ended, hung = await asyncio.wait(self._tasks, timeout=10.0)
+            for task in ended:
+                if not task.cancelled() and task.exception() is not None:
+                    log.warning("shutdown: background loop %s had stopped with %r",
+                                task.get_name(), task.exception())
+            for task in hung:
+                log.error("shutdown: background loop %s did not stop within 10 s; going on",
+                          task.get_name())
         if self.broker is not None:
-            await self.broker.stop()
+            await _bounded("the consumers", self.broker.stop(), 15.0)
         if self.pool is not None:
-            await self.pool.close()
-        await self.engine.dispose()
+            await _bounded("the connection pool", self.pool.close(), 5.0)
+        await _bounded("the database engine", self.engine.dispose(), 5.0)
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: FastAPI) -> AsyncIterator[None]:
@@ -193,3 +202,15 @@ class Runtime:
             return {"service": self.service, "status": "ok", "checks": checks}
 
         return router
+
+
+async def _bounded(what: str, step: Awaitable[Any], seconds: float) -> None:
+    """Wait for one shutdown step at most `seconds`, then go on (saying which step hung).
+    `asyncio.wait` rather than `wait_for`: the latter waits for a cancelled step to finish."""
+    task = asyncio.ensure_future(step)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if not done:
+        log.error("shutdown: %s did not stop within %.0f s; going on without it", what, seconds)
+        return
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("shutdown: %s stopped with %r", what, task.exception())
