@@ -103,6 +103,31 @@ def _message(error: dict[str, Any]) -> str:
     }.get(error.get("type", ""), error.get("msg", "取值无效"))
 
 
+# The database is down or restarting (or the connection was lost, or it is shutting down).
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    DBAPIError, OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError, asyncpg.exceptions.InsufficientResourcesError)
+
+
+def problem_answer(method: str, path: str, exc: Problem) -> JSONResponse:
+    log.info("%s %s -> %d %s %s", method, path, exc.status, exc.detail,
+             [e["field"] for e in exc.errors])
+    return problem_response(exc.status, exc.detail, title=exc.title, errors=exc.errors,
+                            instance=path, headers=exc.headers)
+
+
+def unavailable_answer(method: str, path: str, exc: Exception) -> JSONResponse:
+    # Nothing was stored, and the client should retry (with the same Idempotency-Key) rather
+    # than think it failed for good.
+    log.warning("%s %s: database unavailable: %s", method, path, type(exc).__name__)
+    return problem_response(503, "服务暂时不可用，申请未被保存，请稍后重试。",
+                            instance=path, headers={"Retry-After": "5"})
+
+
+def too_large_answer(path: str) -> JSONResponse:
+    return problem_response(413, "请求内容过大", instance=path)
+
+
 def install(app: FastAPI, service: str, public: tuple[str, ...] = ()) -> None:
     """Error handlers, limits, request metrics and /metrics for one service's app. `public`:
     path prefixes anyone may call, rate-limited per client address (GONGKAI_PUBLIC_RATE
@@ -117,14 +142,11 @@ def install(app: FastAPI, service: str, public: tuple[str, ...] = ()) -> None:
 
     @app.exception_handler(BodyTooLarge)
     async def _too_large(request: Request, exc: BodyTooLarge) -> JSONResponse:
-        return problem_response(413, "请求内容过大", instance=request.url.path)
+        return too_large_answer(request.url.path)
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        log.info("%s %s -> %d %s %s", request.method, request.url.path, exc.status,
-                 exc.detail, [e["field"] for e in exc.errors])
-        return problem_response(exc.status, exc.detail, title=exc.title, errors=exc.errors,
-                                instance=request.url.path, headers=exc.headers)
+        return problem_answer(request.method, request.url.path, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -139,19 +161,11 @@ def install(app: FastAPI, service: str, public: tuple[str, ...] = ()) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else _STATUS_TITLES.get(exc.status_code)
         return problem_response(exc.status_code, detail or "错误", instance=request.url.path)
 
-    @app.exception_handler(DBAPIError)
-    @app.exception_handler(OSError)
-    @app.exception_handler(asyncpg.InterfaceError)  # the connection was lost
-    @app.exception_handler(asyncpg.PostgresConnectionError)
-    @app.exception_handler(asyncpg.exceptions.OperatorInterventionError)  # shutting down
-    @app.exception_handler(asyncpg.exceptions.InsufficientResourcesError)
     async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
-        # The database is down or restarting: nothing was stored, and the client should retry
-        # (with the same Idempotency-Key) rather than think it failed for good.
-        log.warning("%s %s: database unavailable: %s", request.method, request.url.path,
-                    type(exc).__name__)
-        return problem_response(503, "服务暂时不可用，申请未被保存，请稍后重试。",
-                                instance=request.url.path, headers={"Retry-After": "5"})
+        return unavailable_answer(request.method, request.url.path, exc)
+
+    for kind in UNAVAILABLE:
+        app.add_exception_handler(kind, _unavailable)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -87,13 +87,7 @@ class Relay:
     async def stop(self) -> None:
         await self._disconnect()
         if self._producer is not None:
-            # Seen on the embedded broker: the producer's stop can hang for good. Nothing is
-            # lost by leaving it: a batch is marked published only after the broker acked it.
-            stopping = asyncio.ensure_future(self._producer.stop())
-            done, _ = await asyncio.wait({stopping}, timeout=5.0)
-            if not done:
-                log.error("relay %s: the Kafka producer did not stop within 5 s; leaving it",
-                          self.service)
+            await self._producer.stop()
 
     async def run(self, check_every: float = 10.0) -> None:
         await self.start()

@@ -44,8 +44,8 @@ def test_two_instances_share_the_work_and_count_everything_once(stack):
                               args=(stack, "e2e-scale", range(30_200, 30_300), more))
     sender.start()
     eventually(lambda: len(more) >= 20, timeout=60, interval=0.01)
-    # Within the grace period the deployment gives (deploy/k8s: 45 s); a batch being retried
-    # when SIGTERM arrives may take up to its 30 s retry window to finish.
+    # Within the grace period the deployment gives (deploy/k8s: 45 s); `Runtime.stop` bounds
+    # each of its steps well inside it.
     codes = [stack.stop_service(name, timeout=45) for name in extra]
     sender.join()
     # A clean exit within the grace period (uvicorn re-raises SIGTERM once shut down).

@@ -14,21 +14,22 @@ document stays the one contract.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-import asyncpg
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.intake.domain.application import FieldError, SubmissionForm
 from services.intake.entrypoints.http import accepted_response
 from services.intake.service_layer import handlers
-from shared.http import Problem, problem_response
+from shared.http import (
+    UNAVAILABLE,
+    Problem,
+    problem_answer,
+    too_large_answer,
+    unavailable_answer,
+)
 from shared.limits import BodyTooLarge
-
-log = logging.getLogger(__name__)
 
 PATH = "/v1/applications"
 _KEY_MAX = 200  # as the FastAPI route declares it
@@ -38,11 +39,6 @@ class _Route:
     """What the request metrics read from scope["route"] (the FastAPI route's path)."""
 
     path = PATH
-
-
-_UNAVAILABLE = (DBAPIError, OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
-                asyncpg.exceptions.OperatorInterventionError,
-                asyncpg.exceptions.InsufficientResourcesError)
 
 
 class SubmitLane:
@@ -66,7 +62,7 @@ class SubmitLane:
         try:
             body = await _read(receive)
         except BodyTooLarge:
-            await problem_response(413, "请求内容过大", instance=PATH)(scope, receive, send)
+            await too_large_answer(PATH)(scope, receive, send)
             return
         try:
             form = SubmissionForm.model_validate_json(body)
@@ -84,21 +80,12 @@ async def _submit(app: Any, form: SubmissionForm, key: str | None):
         accepted = await handlers.submit_application(
             app.state.store, app.state.runtime.clock, form, idempotency_key=key)
     except FieldError as exc:
-        return _problem(Problem(422, exc.message, field=exc.field))
+        return problem_answer("POST", PATH, Problem(422, exc.message, field=exc.field))
     except Problem as exc:
-        return _problem(exc)
-    except _UNAVAILABLE as exc:
-        log.warning("POST %s: database unavailable: %s", PATH, type(exc).__name__)
-        return problem_response(503, "服务暂时不可用，申请未被保存，请稍后重试。",
-                                instance=PATH, headers={"Retry-After": "5"})
+        return problem_answer("POST", PATH, exc)
+    except UNAVAILABLE as exc:
+        return unavailable_answer("POST", PATH, exc)
     return accepted_response(accepted)
-
-
-def _problem(exc: Problem):
-    log.info("POST %s -> %d %s %s", PATH, exc.status, exc.detail,
-             [e["field"] for e in exc.errors])
-    return problem_response(exc.status, exc.detail, title=exc.title, errors=exc.errors,
-                            instance=PATH, headers=exc.headers)
 
 
 async def _read(receive: Receive) -> bytes:
