@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import text
@@ -30,15 +31,27 @@ async def get_agency(conn: AsyncConnection, agency_id: str) -> dict[str, Any] | 
     return raw if isinstance(raw, dict) else json.loads(raw)
 
 
-async def put_recipient(conn: AsyncConnection, application_id: uuid.UUID, **fields: Any) -> None:
-    await conn.execute(
-        text(
-            """INSERT INTO recipients (application_id, agency, case_number, name, mobile, email)
-               VALUES (:id, :agency, :case_number, :name, :mobile, :email)
-               ON CONFLICT (application_id) DO NOTHING"""
-        ),
-        {"id": application_id, **fields},
-    )
+@dataclass(frozen=True)
+class Recipient:
+    application_id: uuid.UUID
+    agency: str
+    case_number: str
+    name: str
+    mobile: str | None
+    email: str | None
+
+
+async def put_recipients(conn: AsyncConnection, recipients: list[Recipient]) -> None:
+    if recipients:
+        await conn.execute(
+            text(
+                """INSERT INTO recipients (application_id, agency, case_number, name, mobile,
+                                           email)
+                   VALUES (:application_id, :agency, :case_number, :name, :mobile, :email)
+                   ON CONFLICT (application_id) DO NOTHING"""
+            ),
+            [asdict(r) for r in recipients],
+        )
 
 
 async def get_recipient(conn: AsyncConnection, application_id: uuid.UUID) -> Any:
@@ -48,29 +61,55 @@ async def get_recipient(conn: AsyncConnection, application_id: uuid.UUID) -> Any
     ).first()
 
 
-async def queue_message(conn: AsyncConnection, *, event_id: uuid.UUID, template: str,
-                        application_id: uuid.UUID, agency: str, channel: str, recipient: str,
-                        body: str, provider: str, letter_id: int | None = None,
-                        subject: str | None = None, requested_by: str | None = None,
-                        params: dict[str, str] | None = None) -> None:
-    """Queue a message once: the same event and template never queue a second one."""
+async def get_recipients(conn: AsyncConnection, application_ids: set[str],
+                         ) -> dict[str, Recipient]:
+    if not application_ids:
+        return {}
+    rows = await conn.execute(
+        text("SELECT * FROM recipients WHERE application_id = ANY(CAST(:ids AS uuid[]))"),
+        {"ids": list(application_ids)})
+    return {str(r.application_id): Recipient(**r._mapping) for r in rows}
+
+
+def message(*, event_id: uuid.UUID, template: str, application_id: uuid.UUID, agency: str,
+            channel: str, recipient: str, body: str, provider: str,
+            letter_id: int | None = None, subject: str | None = None,
+            requested_by: str | None = None, params: dict[str, str] | None = None,
+            ) -> dict[str, Any]:
+    """A message to queue, as `queue_messages` takes it."""
+    return {"event_id": str(event_id), "template": template,
+            "application_id": str(application_id), "agency": agency, "channel": channel,
+            "recipient": recipient, "body": body, "provider": provider, "letter_id": letter_id,
+            "subject": subject, "requested_by": requested_by, "params": params}
+
+
+async def queue_messages(conn: AsyncConnection, messages: list[dict[str, Any]]) -> None:
+    """Queue messages once each, in the order given (ids are the sending order): the same
+    event and template never queue a second one. The sender is woken when this commits."""
+    if not messages:
+        return
     await conn.execute(
         text(
-            """INSERT INTO messages (event_id, template, application_id, agency, channel,
-                                     recipient, body, provider, letter_id, subject, requested_by,
-                                     params)
-               VALUES (:event_id, :template, :application_id, :agency, :channel,
-                       :recipient, :body, :provider, :letter_id, :subject, :requested_by,
-                       CAST(:params AS jsonb))
-               ON CONFLICT (event_id, template) DO NOTHING"""
+            """WITH queued AS (
+                 INSERT INTO messages (event_id, template, application_id, agency, channel,
+                                       recipient, body, provider, letter_id, subject,
+                                       requested_by, params)
+                 SELECT (m->>'event_id')::uuid, m->>'template', (m->>'application_id')::uuid,
+                        m->>'agency', m->>'channel', m->>'recipient', m->>'body',
+                        m->>'provider', (m->>'letter_id')::bigint, m->>'subject',
+                        m->>'requested_by', nullif(m->'params', 'null'::jsonb)
+                 FROM jsonb_array_elements(CAST(:messages AS jsonb)) WITH ORDINALITY AS t(m, n)
+                 ORDER BY n
+                 ON CONFLICT (event_id, template) DO NOTHING)
+               SELECT pg_notify('gongkai_messages', '')"""
         ),
-        {"event_id": event_id, "template": template, "application_id": application_id,
-         "agency": agency, "channel": channel, "recipient": recipient, "body": body,
-         "provider": provider, "letter_id": letter_id, "subject": subject,
-         "requested_by": requested_by,
-         "params": json.dumps(params, ensure_ascii=False) if params else None},
+        {"messages": json.dumps(messages, ensure_ascii=False)},
     )
-    await conn.execute(text("SELECT pg_notify('gongkai_messages', '')"))
+
+
+async def queue_message(conn: AsyncConnection, **fields: Any) -> None:
+    """Queue one message (see `message` for the fields)."""
+    await queue_messages(conn, [message(**fields)])
 
 
 async def messages_for(conn: AsyncConnection, application_id: uuid.UUID) -> list[dict[str, Any]]:
@@ -150,13 +189,23 @@ async def recover_interrupted(conn: AsyncConnection, now, older_than, retry_safe
 
 # --- letters ------------------------------------------------------------------------------
 
-async def store_letter(conn: AsyncConnection, **fields: Any) -> int | None:
-    return (await conn.execute(
+async def store_letters(conn: AsyncConnection, letters: list[dict[str, Any]],
+                        ) -> dict[tuple[str, str], int]:
+    """Keep letters, in the order given; returns the ids of the new ones by (event id, kind).
+    A letter already kept for its event (a redelivered event) is not new."""
+    if not letters:
+        return {}
+    rows = await conn.execute(
         text("""INSERT INTO letters (application_id, agency, event_id, kind, addressee, dated,
                                      template_version, content, content_hash)
-                VALUES (:application_id, :agency, :event_id, :kind, :addressee, :dated,
-                        :template_version, CAST(:content AS jsonb), :content_hash)
-                ON CONFLICT (event_id, kind) DO NOTHING RETURNING id"""), fields)).scalar()
+                SELECT (l->>'application_id')::uuid, l->>'agency', (l->>'event_id')::uuid,
+                       l->>'kind', l->>'addressee', (l->>'dated')::date,
+                       l->>'template_version', (l->>'content')::jsonb, l->>'content_hash'
+                FROM jsonb_array_elements(CAST(:letters AS jsonb)) WITH ORDINALITY AS t(l, n)
+                ORDER BY n
+                ON CONFLICT (event_id, kind) DO NOTHING RETURNING id, event_id, kind"""),
+        {"letters": json.dumps(letters, ensure_ascii=False)})
+    return {(str(r.event_id), r.kind): r.id for r in rows}
 
 
 async def letters_for(conn: AsyncConnection, application_id: uuid.UUID) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import uuid
+from collections import Counter as Tally
 from dataclasses import asdict
 from datetime import date
 from typing import Any
@@ -45,30 +46,50 @@ class Context:
         self.email_provider = email_provider  # "smtp" or "dev-email"
 
 
+class Outgoing:
+    """What a consumed batch writes, gathered while its events are decided and written at the
+    end in a few statements (one per table) instead of several per event."""
+
+    def __init__(self, recipients: dict[str, store.Recipient]) -> None:
+        self.recipients = recipients  # known before the batch, and opened by it
+        self.new_recipients: list[store.Recipient] = []
+        self.letters: list[dict[str, Any]] = []
+        self.emails: dict[tuple[str, str], dict[str, Any]] = {}  # (event, kind) → message
+        self.messages: list[dict[str, Any]] = []
+
+
 async def on_events(conn: AsyncConnection, envelopes: list[Envelope], ctx: Context) -> None:
-    """A consumed batch: the cases' histories read in one query, then each event as alone."""
+    """A consumed batch: the cases' histories and recipients read in one query each, each event
+    decided as if alone, then the batch's letters and messages written together."""
     streams = {str(e.payload["application_id"]) for e in envelopes
                if e.payload.get("application_id")}
     histories = await store.cases_events(conn, streams)
+    out = Outgoing(await store.get_recipients(conn, streams))
     for envelope in envelopes:
-        await on_event(conn, envelope, ctx, histories)
+        await _decide(conn, envelope, ctx, histories, out)
+    await _write(conn, out)
 
 
-async def on_event(conn: AsyncConnection, envelope: Envelope, ctx: Context,
-                   histories: dict[str, list[dict[str, Any]]] | None = None) -> None:
+async def on_event(conn: AsyncConnection, envelope: Envelope, ctx: Context) -> None:
+    await on_events(conn, [envelope], ctx)
+
+
+async def _decide(conn: AsyncConnection, envelope: Envelope, ctx: Context,
+                  histories: dict[str, list[dict[str, Any]]], out: Outgoing) -> None:
     fact = envelope.body()
     if isinstance(fact, AgencyConfigured):
         await store.put_agency(conn, fact.agency_id, fact.model_dump(mode="json"))
         return
-    if isinstance(fact, CaseOpened):
-        await store.put_recipient(
-            conn, fact.application_id, agency=envelope.agency, case_number=fact.case_number,
-            name=fact.applicant_name, mobile=fact.mobile, email=fact.email)
+    if isinstance(fact, CaseOpened) and str(fact.application_id) not in out.recipients:
+        recipient = store.Recipient(
+            application_id=fact.application_id, agency=envelope.agency,
+            case_number=fact.case_number, name=fact.applicant_name, mobile=fact.mobile,
+            email=fact.email)
+        out.recipients[str(fact.application_id)] = recipient
+        out.new_recipients.append(recipient)
     application_id = getattr(fact, "application_id", None)
     if application_id is None:
         return
-    if histories is None:
-        histories = await store.cases_events(conn, {str(application_id)})
     facts = _facts(histories.get(str(application_id), []), envelope.event_id)
     kinds = letters.letters_for(envelope.type, envelope.payload, facts)
     sms = _sms_for(fact, envelope)
@@ -80,21 +101,37 @@ async def on_event(conn: AsyncConnection, envelope: Envelope, ctx: Context,
         memo["agency", envelope.agency] = (
             config, AgencyConfigured.model_validate(config) if config else None)
     agency_config, agency = memo["agency", envelope.agency]
-    recipient = await store.get_recipient(conn, application_id)
+    recipient = out.recipients.get(str(application_id))
     if agency is None or recipient is None:
         raise NotReady(f"case or agency {envelope.agency} not yet known to notify")
     dated = letters.letter_date(envelope.type, envelope.payload, facts) or _business_date(envelope)
     if not agency.policies.extension_notice_written:
         kinds = [k for k in kinds if k != "extension_notice"]
     for kind in kinds:
-        await _letter(conn, envelope, kind, facts, agency, dated, recipient, ctx)
+        _letter(envelope, kind, facts, agency, dated, recipient, ctx, out)
     if sms and recipient.mobile:
         body, params = sms[1](agency.name, recipient.case_number, facts)
-        await store.queue_message(
-            conn, event_id=envelope.event_id, template=sms[0], application_id=application_id,
+        out.messages.append(store.message(
+            event_id=envelope.event_id, template=sms[0], application_id=application_id,
             agency=envelope.agency, channel="sms", recipient=recipient.mobile, body=body,
-            params=params, provider=ctx.sms_provider_of(agency_config))
-        MESSAGES.labels("sms", "queued").inc()
+            params=params, provider=ctx.sms_provider_of(agency_config)))
+
+
+async def _write(conn: AsyncConnection, out: Outgoing) -> None:
+    """The batch's writes, in an order that keeps ids as the events came: recipients, letters
+    (a letter composed before — a redelivered event — is not new and e-mails nothing), then
+    the messages, SMS and the e-mails of the new letters in the order they were composed."""
+    await store.put_recipients(conn, out.new_recipients)
+    new_letters = await store.store_letters(conn, out.letters)
+    for (event_id, kind), letter_id in new_letters.items():
+        LETTERS.labels(kind).inc()
+        email = out.emails.get((event_id, kind))
+        if email is not None:
+            email["letter_id"] = letter_id
+    messages = [m for m in out.messages if m["channel"] == "sms" or m["letter_id"] is not None]
+    for channel, count in Tally(m["channel"] for m in messages).items():
+        MESSAGES.labels(channel, "queued").inc(count)
+    await store.queue_messages(conn, messages)
 
 
 def _facts(history: list[dict[str, Any]], event_id: uuid.UUID) -> letters.CaseFacts:
@@ -130,27 +167,25 @@ def _sms_for(fact: Any, envelope: Envelope):
     return None
 
 
-async def _letter(conn: AsyncConnection, envelope: Envelope, kind: str,
-                  facts: letters.CaseFacts, agency: AgencyConfigured, dated: date,
-                  recipient: Any, ctx: Context) -> None:
+def _letter(envelope: Envelope, kind: str, facts: letters.CaseFacts,
+            agency: AgencyConfigured, dated: date, recipient: store.Recipient, ctx: Context,
+            out: Outgoing) -> None:
     letter = letters.compose(kind, facts, agency, dated, ctx.templates)
     content = json.dumps(asdict(letter), ensure_ascii=False, default=str, sort_keys=True)
-    letter_id = await store.store_letter(
-        conn, application_id=recipient.application_id, agency=envelope.agency,
-        event_id=envelope.event_id, kind=kind, addressee=letter.addressee, dated=letter.dated,
-        template_version=letter.template_version, content=content,
-        content_hash=hashlib.sha256(content.encode()).hexdigest())
-    if letter_id is None:
-        return  # composed before (a redelivered event): nothing new
-    LETTERS.labels(kind).inc()
+    out.letters.append(dict(
+        application_id=str(recipient.application_id), agency=envelope.agency,
+        event_id=str(envelope.event_id), kind=kind, addressee=letter.addressee,
+        dated=letter.dated.isoformat(), template_version=letter.template_version,
+        content=content, content_hash=hashlib.sha256(content.encode()).hexdigest()))
     online = facts.channel in (Channel.online, Channel.online.value)
     if kind not in NOT_TO_APPLICANT and recipient.email and online:
-        await store.queue_message(
-            conn, event_id=envelope.event_id, template=f"email:{kind}",
+        email = store.message(
+            event_id=envelope.event_id, template=f"email:{kind}",
             application_id=recipient.application_id, agency=envelope.agency, channel="email",
             recipient=recipient.email, subject=f"{letter.title}（{recipient.case_number}）",
             body=f"{recipient.name}：\n\n{agency.name}就您的政府信息公开申请"
                  f"（受理编号{recipient.case_number}）出具的《{letter.title}》见附件。\n\n"
                  f"{agency.name}\n{agency.disclosure_body}  电话：{agency.phone}",
-            provider=ctx.email_provider, letter_id=letter_id)
-        MESSAGES.labels("email", "queued").inc()
+            provider=ctx.email_provider)
+        out.emails[str(envelope.event_id), kind] = email
+        out.messages.append(email)

@@ -23,7 +23,7 @@ import asyncpg
 from prometheus_client import Gauge
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.notify.adapters import store
 from services.notify.adapters.channels import Channel, DeliveryError
@@ -46,10 +46,16 @@ class Channels:
         self.sms_for_agency = sms_for_agency  # agency config dict | None → Channel
         self.email = email
 
-    async def of(self, conn, message: Any) -> Channel:
+    async def of(self, conn, message: Any, agencies: dict[str, Any] | None = None) -> Channel:
+        """`agencies` memoises the agencies' configuration over one round of sending."""
         if message.channel == "email":
             return self.email
-        return self.sms_for_agency(await store.get_agency(conn, message.agency))
+        if agencies is None or message.agency not in agencies:
+            config = await store.get_agency(conn, message.agency)
+            if agencies is None:
+                return self.sms_for_agency(config)
+            agencies[message.agency] = config
+        return self.sms_for_agency(agencies[message.agency])
 
 
 def letter_of(row: Any) -> letters.Letter:
@@ -79,18 +85,25 @@ async def send_due(engine: AsyncEngine, channels: Channels, clock: Clock, limit:
         if allowed != now:
             await store.defer_sms(conn, now, allowed)
         batch = await store.claim_due(conn, now, allowed == now, limit)
+    if not batch:
+        return 0
     unstarted = list(batch)
+    agencies: dict[str, Any] = {}  # read once per round, as a consumed batch does
     try:
-        while unstarted:
-            delivery = asyncio.ensure_future(_deliver(engine, channels, unstarted.pop(0), now))
-            try:
-                await asyncio.shield(delivery)
-            except asyncio.CancelledError:
-                # The service is stopping: a delivery begun is finished and its outcome
-                # recorded, or the message would look interrupted (and, with a provider that
-                # does not deduplicate, become 'unknown' though it was sent once).
-                await delivery
-                raise
+        # One connection for the round, a transaction per message: each outcome is committed
+        # on its own, without a checkout (and its ping) per message.
+        async with engine.connect() as conn:
+            while unstarted:
+                delivery = asyncio.ensure_future(
+                    _deliver(engine, conn, channels, unstarted.pop(0), now, agencies))
+                try:
+                    await asyncio.shield(delivery)
+                except asyncio.CancelledError:
+                    # The service is stopping: a delivery begun is finished and its outcome
+                    # recorded, or the message would look interrupted (and, with a provider
+                    # that does not deduplicate, become 'unknown' though it was sent once).
+                    await delivery
+                    raise
     finally:
         if unstarted:  # claimed but never handed to a provider: safe to send later, anywhere
             async with engine.begin() as conn:
@@ -98,17 +111,18 @@ async def send_due(engine: AsyncEngine, channels: Channels, clock: Clock, limit:
     return len(batch)
 
 
-async def _deliver(engine: AsyncEngine, channels: Channels, message: Any, now) -> None:
+async def _deliver(engine: AsyncEngine, conn: AsyncConnection, channels: Channels,
+                   message: Any, now, agencies: dict[str, Any]) -> None:
     attachment = await pdf_of(engine, message.letter_id) if message.letter_id else None
     try:
-        async with engine.begin() as conn:
-            channel = await channels.of(conn, message)
+        async with conn.begin():
+            channel = await channels.of(conn, message, agencies)
             provider_id = await channel.deliver(conn, message, attachment)
             await store.mark(conn, message.id, "sent", provider_message_id=provider_id)
         MESSAGES.labels(message.channel, "sent").inc()
     except DeliveryError as exc:
         retry = exc.retryable and message.attempts < MAX_ATTEMPTS
-        async with engine.begin() as conn:
+        async with conn.begin():
             await store.mark(conn, message.id, "queued" if retry else "failed", error=str(exc),
                              next_attempt_at=now + backoff(message.attempts) if retry else None)
             if not retry:
