@@ -127,6 +127,24 @@ async def wait_for_reporting(dsn: str, ids: list[str], limit: float) -> tuple[in
         await conn.close()
 
 
+async def wait_for_sms(dsn: str, ids: list[str], limit: float) -> int:
+    """Poll (every 0.5 s) until notify has sent each id's acknowledgement SMS (through its
+    development sink), or `limit` s pass; returns how many were sent."""
+    conn = await asyncpg.connect(dsn)
+    started = time.perf_counter()
+    try:
+        while True:
+            sent = await conn.fetchval(
+                """SELECT count(*) FROM notify.dev_sms d JOIN notify.messages m
+                   ON m.id = d.message_id WHERE m.template = 'acknowledgement_sms'
+                   AND m.application_id = ANY($1::uuid[])""", ids)
+            if sent >= len(ids) or time.perf_counter() - started > limit:
+                return sent
+            await asyncio.sleep(0.5)
+    finally:
+        await conn.close()
+
+
 async def timestamps(dsn: str, ids: list[str]) -> dict[str, dict[str, datetime]]:
     conn = await asyncpg.connect(dsn)
     try:
@@ -145,6 +163,10 @@ async def timestamps(dsn: str, ids: list[str]) -> dict[str, dict[str, datetime]]
             "reporting_commit": f"""SELECT application_id::text, pg_xact_commit_timestamp(xmin)
                 FROM reporting_v{version}.cases WHERE application_id = ANY($1::uuid[])
                   AND received_on IS NOT NULL""",
+            "sms_sent": """SELECT m.application_id::text, pg_xact_commit_timestamp(d.xmin)
+                FROM notify.dev_sms d JOIN notify.messages m ON m.id = d.message_id
+                WHERE m.template = 'acknowledgement_sms'
+                  AND m.application_id = ANY($1::uuid[])""",
         }
         found: dict[str, dict[str, datetime]] = {}
         for name, query in queries.items():
@@ -195,12 +217,16 @@ def phase(stack, rate: float, seconds: float, drain: float) -> tuple[float, floa
         ids = list(accepted)
         submitted = time.perf_counter()
         counted, _ = asyncio.run(wait_for_reporting(dsn, ids, drain))
-    waited = time.perf_counter() - submitted
+        waited = time.perf_counter() - submitted
+        sms = asyncio.run(wait_for_sms(dsn, ids, drain)) if "notify" in stack.processes \
+            else None
     print(f"accepted {len(ids):,} ({len(ids) / seconds:,.1f}/s), {failed} failed, {skipped:,} not "
           f"sent (64 requests already waiting); 201 latency p50 "
           f"{ms(percentile(latencies, 50) * 1e3).strip()}, "
           f"p99 {ms(percentile(latencies, 99) * 1e3).strip()}")
-    print(f"reporting counted {counted:,}/{len(ids):,} within {waited:.1f} s of the last answer")
+    print(f"reporting counted {counted:,}/{len(ids):,} within {waited:.1f} s of the last answer"
+          + (f"; notify sent {sms:,} acknowledgement SMS within "
+             f"{time.perf_counter() - submitted:.1f} s" if sms is not None else ""))
     print(cpu.report())
     if counted == len(ids) and ids:
         per = {k: v / len(ids) * 1e3 for k, v in cpu.used.items()
@@ -215,6 +241,9 @@ def phase(stack, rate: float, seconds: float, drain: float) -> tuple[float, floa
     print("lag from intake's commit (PostgreSQL commit timestamps):")
     print(line("(a) case projected by casework", a))
     print(line("(b) counted in the report", b))
+    if sms is not None:
+        print(line("(c) acknowledgement SMS sent (notify)",
+                   lags(at["intake_commit"], at["sms_sent"])))
     print("lag from the client's 201 response:")
     print(line("(a) case projected by casework", lags(accepted, at["casework_commit"])))
     print(line("(b) counted in the report", lags(accepted, at["reporting_commit"])))
