@@ -345,6 +345,21 @@ def test_an_agency_override_rewords_the_letter_but_not_the_law(tmp_path: Path) -
                                 source).text()
 
 
+def test_an_edited_override_takes_effect_on_the_next_letter_and_a_removed_one_falls_back(
+        tmp_path: Path) -> None:
+    """Template files are read again only when they change, and that is checked every time."""
+    wording = ('{% set title = "答复书" %}\n{{ you }}所申请的信息，第{{ n }}稿。'
+               "根据{{ basis }}的规定，不予公开。\n\n{{ remedy }}\n")
+    source = TemplateSource(tmp_path)
+    for n in ("一", "二十"):  # the second edit also changes the file's size
+        _override(tmp_path, "lc-mzj", "reply_withheld.txt.j2", wording.replace("{{ n }}", n))
+        letter = compose("reply_withheld", fold(WITHHELD), AGENCY, date(2025, 10, 20), source)
+        assert f"第{n}稿" in letter.text()
+    (tmp_path / "lc-mzj" / "reply_withheld.txt.j2").unlink()
+    shipped = compose("reply_withheld", fold(WITHHELD), AGENCY, date(2025, 10, 20), source)
+    assert "第二十稿" not in shipped.text() and "经审查" in shipped.text()
+
+
 def test_an_override_that_drops_the_legal_text_is_refused(tmp_path: Path) -> None:
     _override(tmp_path, "lc-mzj", "reply_withheld.txt.j2",
               '{% set title = "答复书" %}\n'
@@ -417,13 +432,14 @@ def test_debian_noto_collection_is_a_fallback(monkeypatch) -> None:
 def test_a_letter_knows_the_case_as_of_its_event_not_the_later_events_of_its_batch():
     """notify receives a case's events in batches; the acknowledgement composed for the first
     due date must not show the correction that arrived in the same batch."""
-    from services.notify.service_layer.handlers import _facts
+    from services.notify.service_layer.handlers import _facts_by_event
 
     events = [*BASE, CORRECTION, STOPPED]
     history = [{"event_id": str(uuid.uuid4()), "type": type(e).__name__,
                 "payload": e.model_dump(mode="json")} for e in events]
+    as_of = _facts_by_event(history)
     due_event = history[len(BASE) - 1]["event_id"]
-    assert _facts(history, uuid.UUID(due_event)) == fold(BASE)
-    assert _facts(history, uuid.UUID(due_event)).due_on == date(2025, 10, 24)
-    assert _facts(history, uuid.UUID(history[-1]["event_id"])) == fold(events)
+    assert as_of[due_event] == fold(BASE)
+    assert as_of[due_event].due_on == date(2025, 10, 24)
+    assert as_of[history[-1]["event_id"]] == fold(events)
     assert fold(events).due_on is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
@@ -50,7 +50,7 @@ async def put_recipients(conn: AsyncConnection, recipients: list[Recipient]) -> 
                    VALUES (:application_id, :agency, :case_number, :name, :mobile, :email)
                    ON CONFLICT (application_id) DO NOTHING"""
             ),
-            [asdict(r) for r in recipients],
+            [vars(r) for r in recipients],
         )
 
 

@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import re
+import stat
 from dataclasses import dataclass, fields, replace
 from datetime import date
 from decimal import Decimal
@@ -227,8 +229,9 @@ class TemplateSource:
 
     def _first(self, name: str, dirs: list[Path]) -> str:
         for directory in dirs:
-            if (directory / name).is_file():
-                return (directory / name).read_text(encoding="utf-8")
+            text = _read(str(directory / name))
+            if text is not None:
+                return text
         raise LetterTemplateError(f"no template {name} in {', '.join(map(str, dirs))}")
 
     def letter(self, kind: str, agency_id: str) -> str:
@@ -244,6 +247,26 @@ class TemplateSource:
         return self._first("legal.yaml", [*city, self.shipped_dir])
 
 
+_texts: dict[str, tuple[tuple[int, int], str]] = {}
+
+
+def _read(path: str) -> str | None:
+    """A template file's text, or None if there is none. Looked at on every letter, so that an
+    edit takes effect without a restart, but read again only when it changed (size or time)."""
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    version = (st.st_mtime_ns, st.st_size)
+    cached = _texts.get(path)
+    if cached is None or cached[0] != version:
+        with open(path, encoding="utf-8") as f:
+            cached = _texts[path] = (version, f.read())
+    return cached[1]
+
+
 _ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False,
                                      trim_blocks=True, lstrip_blocks=True)
 _ENV.filters["cn"] = cn
@@ -256,7 +279,10 @@ _legal_tree = functools.lru_cache(maxsize=16)(yaml.safe_load)
 def _render_tree(node: Any, ctx: dict) -> Any:
     if isinstance(node, dict):
         return {k: _render_tree(v, ctx) for k, v in node.items()}
-    return _compile(str(node)).render(ctx).strip()
+    text = str(node)
+    if "{" not in text:  # no Jinja syntax ({{, {%, {#): it renders as itself
+        return text.strip()
+    return _compile(text).render(ctx).strip()
 
 
 def compose(kind: str, facts: CaseFacts, agency: AgencyConfigured, dated: date,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import uuid
 from collections import Counter as Tally
 from dataclasses import asdict
 from datetime import date
@@ -64,9 +63,10 @@ async def on_events(conn: AsyncConnection, envelopes: list[Envelope], ctx: Conte
     streams = {str(e.payload["application_id"]) for e in envelopes
                if e.payload.get("application_id")}
     histories = await store.cases_events(conn, streams)
+    facts = {stream: _facts_by_event(history) for stream, history in histories.items()}
     out = Outgoing(await store.get_recipients(conn, streams))
     for envelope in envelopes:
-        await _decide(conn, envelope, ctx, histories, out)
+        await _decide(conn, envelope, ctx, facts, out)
     await _write(conn, out)
 
 
@@ -75,7 +75,7 @@ async def on_event(conn: AsyncConnection, envelope: Envelope, ctx: Context) -> N
 
 
 async def _decide(conn: AsyncConnection, envelope: Envelope, ctx: Context,
-                  histories: dict[str, list[dict[str, Any]]], out: Outgoing) -> None:
+                  case_facts: dict[str, dict[str, letters.CaseFacts]], out: Outgoing) -> None:
     fact = envelope.body()
     if isinstance(fact, AgencyConfigured):
         await store.put_agency(conn, fact.agency_id, fact.model_dump(mode="json"))
@@ -90,7 +90,10 @@ async def _decide(conn: AsyncConnection, envelope: Envelope, ctx: Context,
     application_id = getattr(fact, "application_id", None)
     if application_id is None:
         return
-    facts = _facts(histories.get(str(application_id), []), envelope.event_id)
+    # Every event of the batch is in the inbox already (stored before it is applied).
+    facts = case_facts.get(str(application_id), {}).get(str(envelope.event_id))
+    if facts is None:
+        raise NotReady(f"event {envelope.event_id} not found in notify's inbox")
     kinds = letters.letters_for(envelope.type, envelope.payload, facts)
     sms = _sms_for(fact, envelope)
     if not kinds and not sms:
@@ -134,15 +137,15 @@ async def _write(conn: AsyncConnection, out: Outgoing) -> None:
     await store.queue_messages(conn, messages)
 
 
-def _facts(history: list[dict[str, Any]], event_id: uuid.UUID) -> letters.CaseFacts:
-    """The case as of `event_id`: its events as notify received them, up to and including it
-    (a batch holds later events of the same case too; a letter must not know of them)."""
+def _facts_by_event(history: list[dict[str, Any]]) -> dict[str, letters.CaseFacts]:
+    """The case as of each of its events, as notify received them (a batch holds later events
+    of the same case too; a letter must know only what came up to its own event)."""
     facts = letters.CaseFacts()
+    as_of: dict[str, letters.CaseFacts] = {}
     for envelope in history:
         facts = letters.evolve_facts(facts, envelope["type"], envelope["payload"])
-        if envelope["event_id"] == str(event_id):
-            break
-    return facts
+        as_of[envelope["event_id"]] = facts
+    return as_of
 
 
 def _business_date(envelope: Envelope) -> date:
