@@ -20,7 +20,7 @@ start of the consuming transaction): relay + broker + fetch, then the handler's 
 Prints figures; asserts nothing.
 
 Run: `.venv/bin/python -m bench.pipeline [--rate 200] [--seconds 60] [--probe-rate 20]
-[--services intake,casework,reporting]`
+[--sweep 50,100,150] [--services intake,casework,reporting]`
 """
 
 from __future__ import annotations
@@ -267,6 +267,11 @@ def main() -> None:
                         help="a first, lighter phase at this rate (0: none) to show the lag of "
                              "a stack that keeps up (20/s)")
     parser.add_argument("--probe-seconds", type=float, default=20.0)
+    parser.add_argument("--sweep", default="",
+                        help="also offer these rates (comma-separated, applications/s) for "
+                             "--sweep-seconds each, before the main phase: where the targets "
+                             "stop being met on this machine")
+    parser.add_argument("--sweep-seconds", type=float, default=30.0)
     parser.add_argument("--services", default="intake,casework,reporting,notify",
                         help="service processes to start (leave out notify to see what its "
                              "letters cost the others)")
@@ -287,6 +292,8 @@ def main() -> None:
         if args.probe_rate:
             results.append((args.probe_rate, phase(stack, args.probe_rate, args.probe_seconds,
                                                    30)))
+        for rate in (float(r) for r in args.sweep.split(",") if r.strip()):
+            results.append((rate, phase(stack, rate, args.sweep_seconds, args.drain_timeout)))
         results.append((args.rate, phase(stack, args.rate, args.seconds, args.drain_timeout)))
         print(f"notify's letters: {asyncio.run(letters(dsn))} (a PDF is rendered when it is "
               f"first e-mailed or downloaded)")
