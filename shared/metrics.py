@@ -34,6 +34,11 @@ HTTP_REQUESTS = Counter(
     "gongkai_http_requests_total", "HTTP requests by route and status class",
     ["service", "route", "status"],
 )
+FETCH_WAIT = Gauge(
+    "gongkai_consumer_fetch_wait_ms",
+    "How long a consumer's fetch may wait at the broker now (short while events come, longer "
+    "when idle)", ["service", "topic"],
+)
 CONSUMER_LAG = Gauge(
     "gongkai_consumer_lag", "Messages on the broker not yet consumed, per partition",
     ["service", "topic", "partition"],

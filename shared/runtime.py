@@ -8,6 +8,7 @@ import contextlib
 import logging
 import os
 import signal
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -23,7 +24,7 @@ from shared.clock import Clock, clock_from_setting
 from shared.contracts import ALL_TOPICS
 from shared.db import make_engine, make_pool, plain_url
 from shared.inbox import Apply, ApplyMany, Inbox
-from shared.metrics import CONSUMER_LAG, DEAD_LETTERS
+from shared.metrics import CONSUMER_LAG, DEAD_LETTERS, FETCH_WAIT
 from shared.oidc import OidcVerifier
 from shared.relay import Relay
 from shared.settings import Settings
@@ -54,6 +55,7 @@ class Runtime:
         self._loops: list[tuple[str, Callable[[], Awaitable[None]]]] = []
         self._before_start: list[Callable[[], Awaitable[None]]] = []
         self._subscribers: list[tuple[str, Any]] = []
+        self._paces: list[tuple[Pace, Any]] = []
         self._tasks: list[asyncio.Task[None]] = []
 
     def pooled(self, size: int = 8) -> None:
@@ -90,12 +92,25 @@ class Runtime:
             ack_policy=AckPolicy.NACK_ON_ERROR,
         )
 
+        pace = None if reference else Pace(self.service, topic, self.settings.fetch_max_wait_ms,
+                                           self.settings.idle_fetch_max_wait_ms)
+
         @subscriber
         async def handle(messages: list[Any]) -> None:
+            if pace is not None:
+                pace.busy(getattr(subscriber, "consumer", None))
             await inbox.receive(topic, messages)
 
         self._subscribers.append((topic, subscriber))
+        if pace is not None:
+            self._paces.append((pace, subscriber))
         return inbox
+
+    async def _pace_polling(self, every: float = 0.5) -> None:
+        while True:
+            await asyncio.sleep(every)
+            for pace, subscriber in self._paces:
+                pace.maybe_idle(getattr(subscriber, "consumer", None))
 
     async def _watch_lag(self, every: float = 5.0) -> None:
         """Consumer lag per partition: the broker's high watermark minus our position."""
@@ -136,7 +151,8 @@ class Runtime:
             await step()
         if self.broker is not None:
             await self.broker.start()
-        loops = [*self._loops, *([("lag", self._watch_lag)] if self._subscribers else [])]
+        loops = [*self._loops, *([("lag", self._watch_lag)] if self._subscribers else []),
+                 *([("polling", self._pace_polling)] if self._paces else [])]
         for name, run in loops:
             task = asyncio.create_task(run(), name=f"{self.service}-{name}")
             task.add_done_callback(self._loop_ended)
@@ -202,6 +218,42 @@ class Runtime:
             return {"service": self.service, "status": "ok", "checks": checks}
 
         return router
+
+
+class Pace:
+    """How long a consumer's fetches may wait at the broker: `busy_ms` while events come (the
+    lag target needs it: the embedded broker answers a waiting fetch only when the wait is
+    over, not when data arrives), `idle_ms` once none came for `idle_after` seconds. Idle,
+    polling every 10 ms had cost the stack half a core; the price is that the first event after
+    a quiet spell may wait up to `idle_ms` (on Kafka itself, which answers a waiting fetch as
+    soon as data arrives, nothing). Equal values switch this off."""
+
+    def __init__(self, service: str, topic: str, busy_ms: int, idle_ms: int,
+                 idle_after: float = 2.0) -> None:
+        self.busy_ms, self.idle_ms, self.idle_after = busy_ms, max(idle_ms, busy_ms), idle_after
+        self.gauge = FETCH_WAIT.labels(service, topic)
+        self.gauge.set(busy_ms)
+        self.last_batch = time.monotonic()
+        self.current = busy_ms
+
+    def busy(self, consumer: Any) -> None:
+        self.last_batch = time.monotonic()
+        if self.current != self.busy_ms:
+            self._set(consumer, self.busy_ms)
+
+    def maybe_idle(self, consumer: Any) -> None:
+        if self.current != self.idle_ms and time.monotonic() - self.last_batch > self.idle_after:
+            self._set(consumer, self.idle_ms)
+
+    def _set(self, consumer: Any, wait_ms: int) -> None:
+        # aiokafka reads the wait from its fetcher for every fetch request it builds; it has
+        # no public setter. Without that attribute the consumer keeps its configured wait.
+        fetcher = getattr(consumer, "_fetcher", None)
+        if fetcher is None or not hasattr(fetcher, "_fetch_max_wait_ms"):
+            return
+        fetcher._fetch_max_wait_ms = wait_ms
+        self.current = wait_ms
+        self.gauge.set(wait_ms)
 
 
 async def _bounded(what: str, step: Awaitable[Any], seconds: float) -> None:

@@ -25,6 +25,9 @@ class Settings:
     # Reference data (the agencies) changes a few times a year: its consumers need not poll
     # the broker every 10 ms, which idle costs the broker and each consumer CPU.
     reference_fetch_max_wait_ms: int = 500
+    # A consumer that has seen no events for a while polls at this pace until the next batch
+    # (idle, ten polls a second cost the broker and the consumers next to nothing).
+    idle_fetch_max_wait_ms: int = 100
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     clock: str | None = None
     log_level: str = "INFO"
@@ -39,6 +42,7 @@ class Settings:
             topic_partitions=_int("GONGKAI_TOPIC_PARTITIONS", 4),
             fetch_max_wait_ms=_int("GONGKAI_FETCH_MAX_WAIT_MS", 10),
             reference_fetch_max_wait_ms=_int("GONGKAI_REFERENCE_FETCH_MAX_WAIT_MS", 500),
+            idle_fetch_max_wait_ms=_int("GONGKAI_IDLE_FETCH_MAX_WAIT_MS", 100),
             ports={s: _int(f"GONGKAI_{s.upper()}_PORT", p) for s, p in DEFAULT_PORTS.items()},
             clock=os.environ.get("GONGKAI_CLOCK") or None,
             log_level=os.environ.get("GONGKAI_LOG_LEVEL", "INFO"),

@@ -4,6 +4,7 @@ person's data in a label."""
 from __future__ import annotations
 
 import re
+import time
 
 import httpx
 import pytest
@@ -48,3 +49,23 @@ def test_metrics_show_the_pipeline_and_the_deadlines_without_personal_data(stack
         assert not UUID.search(labels), service
         assert not MOBILE.search(labels), service
         assert form["applicant"]["id_number"] not in body
+
+
+def fetch_wait(stack, service: str, topic: str) -> float:
+    text = httpx.get(f"{stack.url(service)}/metrics").text
+    line = next(x for x in text.splitlines() if x.startswith("gongkai_consumer_fetch_wait_ms{")
+                and f'topic="{topic}"' in x)
+    return float(line.rsplit(" ", 1)[1])
+
+
+def test_an_idle_consumer_polls_slowly_and_still_takes_the_next_application_at_once(stack):
+    # Nothing for a while: casework's consumer of applications has slowed its polling.
+    eventually(lambda: fetch_wait(stack, "casework", "gongkai.applications") == 100)
+    form = application("e2e-flow", 626262)
+    app_id = httpx.post(f"{stack.url('intake')}/v1/applications", json=form).json()[
+        "application_id"]
+    started = time.monotonic()
+    eventually(lambda: (c := case(stack, "e2e-flow", app_id)) and c["due_on"], interval=0.02)
+    assert time.monotonic() - started < 2.0  # one slow poll at most, not a lost wake-up
+    # A batch came less than the idle spell (2 s) ago: it polls fast again.
+    assert fetch_wait(stack, "casework", "gongkai.applications") == 10
