@@ -15,7 +15,6 @@ from services.notify.service_layer import handlers
 from shared.contracts.agencies import AgencyConfigured, Office
 from shared.contracts.applications import ApplicantType, Channel
 from shared.contracts.cases import CaseOpened, CaseReceived, DueDateBasis, DueDateSet
-from shared.db import make_engine, migrate
 from shared.events import Envelope, new_event
 from shared.inbox import Inbox, NotReady
 
@@ -26,16 +25,8 @@ NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def engine(infra):
-    schema = f"it_notify_{uuid.uuid4().hex[:8]}"
-    await migrate("notify", infra.database_url, schema=schema)
-    engine = make_engine(infra.database_url, schema, pool_size=2)
-    yield engine
-    await engine.dispose()
-    admin = make_engine(infra.database_url, "public", pool_size=1)
-    async with admin.begin() as conn:
-        await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    await admin.dispose()
+def engine(notify_engine):
+    return notify_engine
 
 
 def event(payload, stream: str, position: int) -> Envelope:

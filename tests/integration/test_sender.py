@@ -14,22 +14,13 @@ from services.notify.adapters import store
 from services.notify.adapters.channels import DeliveryError, DevEmail, DevSms
 from services.notify.service_layer.sending import Channels, recover, send_due
 from shared.clock import SHANGHAI, SettableClock
-from shared.db import make_engine, migrate
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-async def engine(infra):
-    schema = f"it_notify_{uuid.uuid4().hex[:8]}"
-    await migrate("notify", infra.database_url, schema=schema)
-    engine = make_engine(infra.database_url, schema, pool_size=2)
-    yield engine
-    await engine.dispose()
-    admin = make_engine(infra.database_url, "public", pool_size=1)
-    async with admin.begin() as conn:
-        await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    await admin.dispose()
+def engine(notify_engine):
+    return notify_engine
 
 
 class Flaky:
