@@ -66,7 +66,8 @@ async def get_recipients(conn: AsyncConnection, application_ids: set[str],
     if not application_ids:
         return {}
     rows = await conn.execute(
-        text("SELECT * FROM recipients WHERE application_id = ANY(CAST(:ids AS uuid[]))"),
+        text("""SELECT application_id, agency, case_number, name, mobile, email
+                FROM recipients WHERE application_id = ANY(CAST(:ids AS uuid[]))"""),
         {"ids": list(application_ids)})
     return {str(r.application_id): Recipient(**r._mapping) for r in rows}
 
