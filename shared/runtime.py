@@ -13,8 +13,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import asyncpg
+from aiokafka import TopicPartition
+from aiokafka.errors import KafkaError
 from fastapi import APIRouter, FastAPI
-from faststream import AckPolicy
+from faststream import AckPolicy, Context
 from faststream.kafka import KafkaBroker
 from sqlalchemy import text
 
@@ -56,6 +58,7 @@ class Runtime:
         self._before_start: list[Callable[[], Awaitable[None]]] = []
         self._subscribers: list[tuple[str, Any]] = []
         self._paces: list[tuple[Pace, Any]] = []
+        self._offsets: list[Offsets] = []
         self._tasks: list[asyncio.Task[None]] = []
 
     def pooled(self, size: int = 8) -> None:
@@ -78,8 +81,8 @@ class Runtime:
         inbox = Inbox(self.service, self.engine, apply, apply_many)
         DEAD_LETTERS.labels(self.service, topic)  # exported at 0, so the first one is seen
 
-        # The ack policy is chosen on purpose: offsets are committed only after the batch's
-        # transaction committed; a failure rewinds the batch (at-least-once delivery, made
+        # Offsets are ours to commit (MANUAL): only a batch whose transaction has committed is
+        # marked done, and a failure rewinds the batch (at-least-once delivery, made
         # exactly-once in effect by the inbox).
         subscriber = self.broker.subscriber(
             topic,
@@ -89,17 +92,24 @@ class Runtime:
             auto_offset_reset="earliest",
             fetch_max_wait_ms=(self.settings.reference_fetch_max_wait_ms if reference
                                else self.settings.fetch_max_wait_ms),
-            ack_policy=AckPolicy.NACK_ON_ERROR,
+            ack_policy=AckPolicy.MANUAL,
         )
 
         pace = None if reference else Pace(self.service, topic, self.settings.fetch_max_wait_ms,
                                            self.settings.idle_fetch_max_wait_ms)
+        offsets = Offsets(self.service, topic, subscriber)
+        self._offsets.append(offsets)
 
         @subscriber
-        async def handle(messages: list[Any]) -> None:
+        async def handle(messages: list[Any], message: Any = Context("message")) -> None:
             if pace is not None:
                 pace.busy(getattr(subscriber, "consumer", None))
-            await inbox.receive(topic, messages)
+            try:
+                await inbox.receive(topic, messages)
+            except BaseException:
+                await message.nack()  # every partition back to the batch's first record
+                raise
+            offsets.done(message.raw_message)
 
         self._subscribers.append((topic, subscriber))
         if pace is not None:
@@ -111,6 +121,12 @@ class Runtime:
             await asyncio.sleep(every)
             for pace, subscriber in self._paces:
                 pace.maybe_idle(getattr(subscriber, "consumer", None))
+
+    async def _commit_offsets(self, every: float = 0.5) -> None:
+        while True:
+            await asyncio.sleep(every)
+            for offsets in self._offsets:
+                await offsets.commit()
 
     async def _watch_lag(self, every: float = 5.0) -> None:
         """Consumer lag per partition: the broker's high watermark minus our position."""
@@ -152,6 +168,7 @@ class Runtime:
         if self.broker is not None:
             await self.broker.start()
         loops = [*self._loops, *([("lag", self._watch_lag)] if self._subscribers else []),
+                 *([("offsets", self._commit_offsets)] if self._offsets else []),
                  *([("polling", self._pace_polling)] if self._paces else [])]
         for name, run in loops:
             task = asyncio.create_task(run(), name=f"{self.service}-{name}")
@@ -183,6 +200,8 @@ class Runtime:
                 log.error("shutdown: background loop %s did not stop within 10 s; going on",
                           task.get_name())
         if self.broker is not None:
+            for offsets in self._offsets:  # what was applied is not delivered again
+                await _bounded("the last offsets commit", offsets.commit(), 5.0)
             await _bounded("the consumers", self.broker.stop(), 15.0)
         if self.pool is not None:
             await _bounded("the connection pool", self.pool.close(), 5.0)
@@ -218,6 +237,43 @@ class Runtime:
             return {"service": self.service, "status": "ok", "checks": checks}
 
         return router
+
+
+class Offsets:
+    """The offsets of a subscription's applied batches, committed to the broker every half
+    second instead of after each batch. A commit is a round trip to the broker that each batch
+    waited for before the next could start; the inbox makes it unnecessary for correctness,
+    since anything applied but not yet committed is skipped when delivered again (after a
+    crash or a rebalance: at most the last half second of events)."""
+
+    def __init__(self, service: str, topic: str, subscriber: Any) -> None:
+        self.service, self.topic, self.subscriber = service, topic, subscriber
+        self.pending: dict[TopicPartition, int] = {}
+
+    def done(self, records: Any) -> None:
+        """The batch is applied: the next offset to read from each of its partitions."""
+        for record in records if isinstance(records, tuple | list) else (records,):
+            tp = TopicPartition(record.topic, record.partition)
+            self.pending[tp] = max(self.pending.get(tp, 0), record.offset + 1)
+
+    async def commit(self) -> None:
+        consumer = getattr(self.subscriber, "consumer", None)
+        if not self.pending or consumer is None:
+            return
+        pending, self.pending = self.pending, {}
+        # A partition handed to another instance meanwhile is theirs to commit; they apply
+        # again what we had not committed, and their inbox skips it.
+        assigned = {tp: offset for tp, offset in pending.items()
+                    if tp in consumer.assignment()}
+        if not assigned:
+            return
+        try:
+            await consumer.commit(assigned)
+        except KafkaError as exc:
+            log.warning("%s: offsets of %s not committed (%s); delivered again, the inbox "
+                        "skips them", self.service, self.topic, exc)
+            for tp, offset in assigned.items():  # unless a newer batch is already pending
+                self.pending.setdefault(tp, offset)
 
 
 class Pace:
