@@ -3,13 +3,14 @@ another's tables), migrations with alembic, and the tables every service shares 
 
 from __future__ import annotations
 
+import time
 from importlib import resources
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.util import concurrency
 
@@ -35,17 +36,41 @@ def make_engine(url: str, schema: str, pool_size: int = 8) -> AsyncEngine:
         pool_size=pool_size,
         max_overflow=4,
         pool_pre_ping=True,
-        connect_args={"server_settings": {"search_path": schema, "timezone": "UTC"}},
+        connect_args={"server_settings": {"search_path": schema, "timezone": "UTC"},
+                      "connection_class": _EngineConnection},
     )
     engine.dialect.do_ping = _ping  # this engine's dialect only
+    event.listen(engine.sync_engine.pool, "checkin", _returned)
     return engine
+
+
+# A connection back in the pool for less than this has just answered: it is handed out again
+# without a ping (a consumer takes one per batch, many times a second).
+FRESH_SECONDS = 1.0
+
+
+class _EngineConnection(asyncpg.Connection):
+    """Remembers when the pool last had it back (asyncpg's own class has no room for that)."""
+
+    returned_at = -FRESH_SECONDS
+
+
+def _returned(dbapi_connection, _record) -> None:
+    if dbapi_connection is not None:  # None: the connection was invalidated, not returned
+        dbapi_connection.driver_connection.returned_at = time.monotonic()
 
 
 def _ping(dbapi_connection) -> bool:
     """The pool's check of a connection before handing it out, in one round trip (a simple
     query). SQLAlchemy's asyncpg ping wraps it in BEGIN … ROLLBACK for pgbouncer's transaction
     mode, three round trips on every checkout; we connect to PostgreSQL directly. A connection
-    that fails it is replaced (after a server restart: the whole pool)."""
+    that fails it is replaced (after a server restart: the whole pool). One returned within
+    the last second whose socket is still open is not pinged: a server that went away closed
+    it; if it did so unseen in that second, the statement fails as the ping would have and
+    the caller's error handling applies (the inbox's retry, the API's 503 with Retry-After)."""
+    driver = dbapi_connection.driver_connection
+    if time.monotonic() - driver.returned_at < FRESH_SECONDS and not driver.is_closed():
+        return True
     try:
         _await(dbapi_connection.driver_connection.execute("SELECT 1"))
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
