@@ -42,12 +42,11 @@ def next_deadline(case: Case) -> date | None:
     return None if case.concluded or not dates else min(dates)
 
 
-async def save(conn: AsyncConnection, case: Case, agency: str, applicant_name: str,
-               at: datetime) -> None:
+def _params(case: Case, agency: str, applicant_name: str, at: datetime) -> dict[str, Any]:
     paused = [p.key for p in case.open_pauses]
     if case.status == "awaiting_correction":
         paused.append("correction")
-    await conn.execute(_UPSERT, {
+    return {
         "id": case.application_id, "agency": agency, "number": case.case_number,
         "status": case.status, "channel": case.channel.value,
         "atype": case.applicant_type.value, "aname": applicant_name, "akey": case.applicant_key,
@@ -58,7 +57,19 @@ async def save(conn: AsyncConnection, case: Case, agency: str, applicant_name: s
         else None, "pay_by": case.fee.pay_by if case.fee and not case.fee_paid_on else None,
         "next": next_deadline(case), "extended": case.extended, "outcome": case.outcome,
         "concluded": case.concluded_on, "at": at, "access": case.access_code_hash,
-    })
+    }
+
+
+async def save(conn: AsyncConnection, case: Case, agency: str, applicant_name: str,
+               at: datetime) -> None:
+    await conn.execute(_UPSERT, _params(case, agency, applicant_name, at))
+
+
+async def save_many(conn: AsyncConnection,
+                    cases: list[tuple[Case, str, str, datetime]]) -> None:
+    """Several cases' rows (a consumed batch's), sent to the server together."""
+    if cases:
+        await conn.execute(_UPSERT, [_params(*c) for c in cases])
 
 
 async def row(conn: AsyncConnection, application_id: uuid.UUID) -> dict[str, Any] | None:

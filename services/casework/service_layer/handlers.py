@@ -137,9 +137,8 @@ async def on_application_events(conn: AsyncConnection, envelopes: list[Envelope]
             recorded.extend(events)
             touched[envelope.stream_id] = (envelope.agency, envelope.occurred_at)
     await eventstore.append(conn, recorded, CASES_TOPIC)
-    for stream, (agency, at) in touched.items():
-        case = loaded[stream]
-        await projection.save(conn, case.case, agency, case.applicant_name, at)
+    await projection.save_many(conn, [(loaded[stream].case, agency, loaded[stream].applicant_name,
+                                       at) for stream, (agency, at) in touched.items()])
 
 
 async def on_agency_event(conn: AsyncConnection, envelope: Envelope) -> None:
