@@ -97,14 +97,22 @@ async def read_stream(conn: AsyncConnection, stream_id: str, source: str) -> lis
     return [envelope_from_row(r, source) for r in rows]
 
 
+# Each stream read through the (stream_id, stream_position) index (the ORDER BY keeps the
+# planner from flattening the lateral read into a join). With `stream_id = ANY(...)` it chose a
+# sequential scan of the whole store while the store was small enough to look cheap (seen: a
+# casework batch reading 3,200 rows to find 12, 1.5 ms per batch at 200 applications/s).
+_READ_STREAMS = text(
+    """SELECT e.* FROM unnest(CAST(:s AS text[])) AS s(id)
+       CROSS JOIN LATERAL (SELECT * FROM events WHERE stream_id = s.id
+                           ORDER BY stream_position) AS e
+       ORDER BY e.stream_id, e.stream_position"""
+)
+
+
 async def read_streams(conn: AsyncConnection, stream_ids: Sequence[str], source: str,
                        ) -> dict[str, list[Envelope]]:
     """Several streams in one query (a consumed batch's cases)."""
-    rows = await conn.execute(
-        text("""SELECT * FROM events WHERE stream_id = ANY(:s)
-                ORDER BY stream_id, stream_position"""),
-        {"s": list(stream_ids)},
-    )
+    rows = await conn.execute(_READ_STREAMS, {"s": list(stream_ids)})
     streams: dict[str, list[Envelope]] = {s: [] for s in stream_ids}
     for r in rows:
         streams[r.stream_id].append(envelope_from_row(r, source))
