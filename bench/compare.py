@@ -57,7 +57,7 @@ def main() -> None:
     other = Path(tempfile.mkdtemp(prefix="gongkai-compare-")) / rev
     subprocess.run(["git", "worktree", "add", "--detach", "-q", str(other), rev], cwd=ROOT,
                    check=True)
-    trees = {f"{rev} (against)": other, "this checkout": ROOT}
+    trees = {rev: other, "this checkout": ROOT}
     results: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
     try:
         print(f"{args.rate:.0f}/s for {args.seconds:.0f} s, {args.runs} runs each, alternating")
@@ -66,11 +66,11 @@ def main() -> None:
             for name, tree in trees.items():
                 figures = run(tree, args.rate, args.seconds)
                 results[name].append(figures)
-                print(f"{name[:14] + ' #' + str(n):18}"
+                print(f"{name + ' #' + str(n):18}"
                       + "".join(f"{figures[f]:12.1f}" for f in FIGURES), flush=True)
         print("medians")
         for name, runs in results.items():
-            print(f"{name[:18]:18}" + "".join(
+            print(f"{name:18}" + "".join(
                 f"{statistics.median(r[f] for r in runs):12.1f}" for f in FIGURES))
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(other)], cwd=ROOT,
