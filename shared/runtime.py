@@ -126,7 +126,11 @@ class Runtime:
         while True:
             await asyncio.sleep(every)
             for offsets in self._offsets:
-                await offsets.commit()
+                try:
+                    await offsets.commit()
+                except Exception as exc:  # a late commit costs redelivery, never the service
+                    log.warning("%s: offsets of %s not committed: %r", self.service,
+                                offsets.topic, exc)
 
     async def _watch_lag(self, every: float = 5.0) -> None:
         """Consumer lag per partition: the broker's high watermark minus our position."""
