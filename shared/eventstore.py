@@ -98,9 +98,9 @@ async def read_stream(conn: AsyncConnection, stream_id: str, source: str) -> lis
 
 
 # Each stream read through the (stream_id, stream_position) index (the ORDER BY keeps the
-# planner from flattening the lateral read into a join). With `stream_id = ANY(...)` it chose a
-# sequential scan of the whole store while the store was small enough to look cheap (seen: a
-# casework batch reading 3,200 rows to find 12, 1.5 ms per batch at 200 applications/s).
+# planner from flattening the lateral read into a join). With `stream_id = ANY(...)` and no
+# statistics gathered yet it chose a sequential scan of the whole store (seen: a casework batch
+# reading 3,200 rows to find 12, 1.5 ms per batch at 200 applications/s).
 _READ_STREAMS = text(
     """SELECT e.* FROM unnest(CAST(:s AS text[])) AS s(id)
        CROSS JOIN LATERAL (SELECT * FROM events WHERE stream_id = s.id
