@@ -72,7 +72,7 @@ def _ping(dbapi_connection) -> bool:
     if time.monotonic() - driver.returned_at < FRESH_SECONDS and not driver.is_closed():
         return True
     try:
-        _await(dbapi_connection.driver_connection.execute("SELECT 1"))
+        _await(driver.execute("SELECT 1"))
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
         return False
     return True

@@ -14,7 +14,6 @@ from typing import Any
 
 import asyncpg
 from aiokafka import TopicPartition
-from aiokafka.errors import KafkaError
 from fastapi import APIRouter, FastAPI
 from faststream import AckPolicy, Context
 from faststream.kafka import KafkaBroker
@@ -126,11 +125,7 @@ class Runtime:
         while True:
             await asyncio.sleep(every)
             for offsets in self._offsets:
-                try:
-                    await offsets.commit()
-                except Exception as exc:  # a late commit costs redelivery, never the service
-                    log.warning("%s: offsets of %s not committed: %r", self.service,
-                                offsets.topic, exc)
+                await offsets.commit()
 
     async def _watch_lag(self, every: float = 5.0) -> None:
         """Consumer lag per partition: the broker's high watermark minus our position."""
@@ -256,7 +251,7 @@ class Offsets:
 
     def done(self, records: Any) -> None:
         """The batch is applied: the next offset to read from each of its partitions."""
-        for record in records if isinstance(records, tuple | list) else (records,):
+        for record in records:
             tp = TopicPartition(record.topic, record.partition)
             self.pending[tp] = max(self.pending.get(tp, 0), record.offset + 1)
 
@@ -273,8 +268,8 @@ class Offsets:
             return
         try:
             await consumer.commit(assigned)
-        except KafkaError as exc:
-            log.warning("%s: offsets of %s not committed (%s); delivered again, the inbox "
+        except Exception as exc:  # a late commit costs redelivery, never the service
+            log.warning("%s: offsets of %s not committed (%r); delivered again, the inbox "
                         "skips them", self.service, self.topic, exc)
             for tp, offset in assigned.items():  # unless a newer batch is already pending
                 self.pending.setdefault(tp, offset)

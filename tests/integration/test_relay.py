@@ -140,8 +140,8 @@ async def test_the_relay_reads_events_by_key_whatever_the_store_holds(engine):
     from shared.relay import _BACKLOG, _CLAIM
 
     async with engine.connect() as conn:
+        raw = await conn.get_raw_connection()
         for query, params in ((_CLAIM, (2000, "it")), (_BACKLOG, ())):
-            raw = await conn.get_raw_connection()
             plan = "\n".join(r[0] for r in await raw.driver_connection.fetch(
                 "EXPLAIN " + query, *params))
             assert "Seq Scan on events" not in plan, plan
