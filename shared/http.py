@@ -1,14 +1,18 @@
-"""HTTP conventions shared by the services: RFC 9457 problem+json errors, /healthz, /metrics."""
+"""HTTP conventions shared by the services: RFC 9457 problem+json errors, /healthz, /metrics,
+API docs that need no internet."""
 
 from __future__ import annotations
 
 import logging
+from importlib.resources import files
 from typing import Any
 
 import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -129,9 +133,9 @@ def too_large_answer(path: str) -> JSONResponse:
 
 
 def install(app: FastAPI, service: str, public: tuple[str, ...] = ()) -> None:
-    """Error handlers, limits, request metrics and /metrics for one service's app. `public`:
-    path prefixes anyone may call, rate-limited per client address (GONGKAI_PUBLIC_RATE
-    requests/s, burst 10×)."""
+    """Error handlers, limits, request metrics, /metrics and offline /docs for one service's
+    app. `public`: path prefixes anyone may call, rate-limited per client address
+    (GONGKAI_PUBLIC_RATE requests/s, burst 10×)."""
     import os
 
     from shared.limits import BodyTooLarge, Guard
@@ -176,3 +180,49 @@ def install(app: FastAPI, service: str, public: tuple[str, ...] = ()) -> None:
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    offline_docs(app)
+
+
+DOCS_ASSETS = "/docs-assets"
+
+
+def offline_docs(app: FastAPI) -> None:
+    """/docs (Swagger UI) with its JS, CSS and favicon served by the service itself from the
+    fastapi-offline package, under DOCS_ASSETS: FastAPI's own /docs and /redoc load them from a
+    CDN, and on an intranet with no internet they are blank. No /redoc: its bundle still fetches
+    a logo from its vendor's CDN. The services create their apps with docs_url=None,
+    redoc_url=None; an app that did not has its CDN pages taken out here."""
+    if app.openapi_url is None:
+        return
+    openapi = app.openapi_url
+    oauth2_redirect = app.swagger_ui_oauth2_redirect_url or "/docs/oauth2-redirect"
+    cdn_pages = {app.docs_url, app.redoc_url, oauth2_redirect}
+    app.router.routes[:] = [r for r in app.router.routes
+                            if getattr(r, "path", None) not in cdn_pages]
+    # swagger-ui-bundle.js and swagger-ui.css (Swagger UI 5: 4.x cannot show OpenAPI 3.1),
+    # favicon.png (and redoc.standalone.js, unused).
+    app.mount(DOCS_ASSETS, StaticFiles(directory=str(files("fastapi_offline") / "static")),
+              name="docs-assets")
+
+    def root(request: Request) -> str:  # behind a proxy that serves the app under a prefix
+        return request.scope.get("root_path", "").rstrip("/")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        prefix = root(request)
+        assets = prefix + DOCS_ASSETS
+        return get_swagger_ui_html(
+            openapi_url=prefix + openapi,
+            title=f"{app.title} - Swagger UI",
+            oauth2_redirect_url=prefix + oauth2_redirect,
+            init_oauth=app.swagger_ui_init_oauth,
+            swagger_ui_parameters=app.swagger_ui_parameters,
+            swagger_js_url=f"{assets}/swagger-ui-bundle.js",
+            swagger_css_url=f"{assets}/swagger-ui.css",
+            swagger_favicon_url=f"{assets}/favicon.png",
+        )
+
+    @app.get(oauth2_redirect, include_in_schema=False)
+    async def swagger_ui_oauth2_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()

@@ -53,6 +53,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         description="Cases, statutory deadlines and the staff's actions.",
         version="0.1.0",
         lifespan=runtime.lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = runtime
     http.install(app, SERVICE, public=("/v1/status",))

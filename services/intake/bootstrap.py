@@ -23,6 +23,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         description="Receives applications for government information (依申请公开).",
         version="0.1.0",
         lifespan=runtime.lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = runtime
 

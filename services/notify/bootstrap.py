@@ -76,6 +76,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         description="Letters, SMS and e-mail to applicants; each sent once and kept on record.",
         version="0.1.0",
         lifespan=runtime.lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = runtime
     http.install(app, SERVICE)

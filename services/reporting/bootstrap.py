@@ -35,6 +35,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         description="Annual report figures per agency and for the city (年度报告).",
         version="0.1.0",
         lifespan=runtime.lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = runtime
     http.install(app, SERVICE)
