@@ -64,6 +64,15 @@ class RequestedInformation(BaseModel):
     delivery: str = "online"
 
 
+class IdDocumentRef(BaseModel):
+    """The applicant's identity document as intake keeps it. Only this reference travels: the
+    bytes stay in intake, and no file name is recorded (a file name can be personal)."""
+
+    document_id: uuid.UUID
+    media_type: str  # sniffed from the content: image/jpeg, image/png or application/pdf
+    size: int  # bytes
+
+
 @event_type("ApplicationSubmitted", 1)
 class ApplicationSubmitted(BaseModel):
     application_id: uuid.UUID
@@ -79,6 +88,9 @@ class ApplicationSubmitted(BaseModel):
     # The applicant checks the status with the application id and a secret code given at
     # submission; only this salted hash of the code is recorded.
     access_code_hash: str | None = None
+    # The scan or photo of the applicant's identity document, when one was given (optional in
+    # version 1: events recorded before it, and applications without one, have none).
+    id_document: IdDocumentRef | None = None
 
 
 @event_type("ReceiptConfirmed", 1)
