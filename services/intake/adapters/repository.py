@@ -11,6 +11,7 @@ import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.intake.adapters import id_documents
 from shared.contracts.agencies import AgencyConfigured
 from shared.events import Envelope
 
@@ -107,6 +108,7 @@ class Submission:
     topic: str
     events: list[Envelope]
     response: dict[str, Any]
+    document: id_documents.StoredDocument | None = None  # the applicant's identity document
 
     def item(self) -> dict[str, Any]:
         return {"agency": self.agency_id, "agency_version": self.agency_version,
@@ -125,7 +127,8 @@ _UNAVAILABLE = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError
 class Acceptor:
     """Group commit for submissions: each is answered only after the transaction holding it
     committed, but submissions arriving while a group is being stored wait and go together in
-    the next one (at most `in_flight` groups at once). A lone submission is stored at once.
+    the next one (at most `in_flight` groups at once). A lone submission is stored at once;
+    one with an identity document always alone, in a transaction that also holds the document.
     Numbering, idempotency and the events are migration 0003's function, called per item."""
 
     def __init__(self, pool: asyncpg.Pool, *, max_group: int = 64, in_flight: int = 2) -> None:
@@ -137,6 +140,8 @@ class Acceptor:
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def accept(self, submission: Submission) -> Acceptance:
+        if submission.document is not None:
+            return await self._accept_with_document(submission, submission.document)
         future: asyncio.Future[Acceptance] = asyncio.get_running_loop().create_future()
         self._waiting.append((submission, future))
         if self._storing < self.in_flight:
@@ -175,12 +180,40 @@ class Acceptor:
         for row in rows:
             _, future = group[row["o_index"]]
             if not future.done():
-                stored = row["o_response"]
-                future.set_result(Acceptance(
-                    outcome=row["o_outcome"], case_number=row["o_case_number"],
-                    status=row["o_status"],
-                    response=json.loads(stored) if isinstance(stored, str) else stored,
-                    request_hash=row["o_request_hash"]))
+                future.set_result(_acceptance(row))
+
+    async def _accept_with_document(self, submission: Submission,
+                                    document: id_documents.StoredDocument) -> Acceptance:
+        """A submission with its identity document, on its own (megabytes have no place in a
+        group's JSON): the document and the application are stored in one transaction, and
+        the document is rolled back whenever the application is not stored (an idempotent
+        replay, a changed agency), so nothing is ever stored twice or alone. The document
+        goes first, so the agency's counter row stays locked no longer than without one."""
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                await id_documents.insert(conn, document)
+                acceptance = _acceptance(await conn.fetchrow(
+                    "SELECT * FROM accept_applications($1::jsonb)",
+                    json.dumps([submission.item()], ensure_ascii=False)))
+                if acceptance.outcome != "accepted":
+                    raise _NotStored(acceptance)  # leaves the transaction by rolling it back
+        except _NotStored as not_stored:
+            return not_stored.acceptance
+        return acceptance
+
+
+class _NotStored(Exception):
+    def __init__(self, acceptance: Acceptance) -> None:
+        super().__init__(acceptance.outcome)
+        self.acceptance = acceptance
+
+
+def _acceptance(row: asyncpg.Record) -> Acceptance:
+    stored = row["o_response"]
+    return Acceptance(
+        outcome=row["o_outcome"], case_number=row["o_case_number"], status=row["o_status"],
+        response=json.loads(stored) if isinstance(stored, str) else stored,
+        request_hash=row["o_request_hash"])
 
 
 def _fail(group: list[tuple[Submission, asyncio.Future[Acceptance]]], exc: Exception) -> None:

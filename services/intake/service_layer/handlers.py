@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.intake.adapters import repository
+from services.intake.adapters.id_documents import StoredDocument
 from services.intake.domain.application import (
     RegistrationForm,
     SubmissionForm,
@@ -22,6 +23,7 @@ from services.intake.domain.application import (
     register,
     submit_online,
 )
+from services.intake.domain.id_document import IdDocumentFile
 from shared import eventstore
 from shared.auth import Role, Staff
 from shared.clock import Clock, local_date
@@ -29,6 +31,7 @@ from shared.contracts import AGENCIES_TOPIC, APPLICATIONS_TOPIC
 from shared.contracts.agencies import AgencyConfigured
 from shared.contracts.applications import (
     ACCESS_CODE_ALPHABET,
+    IdDocumentRef,
     ReceiptConfirmed,
     access_code_hash,
 )
@@ -47,8 +50,13 @@ class Accepted:
     replayed: bool = False
 
 
-def _request_hash(form: BaseModel) -> str:
-    return hashlib.sha256(form.model_dump_json().encode()).hexdigest()
+def _request_hash(form: BaseModel, document: IdDocumentFile | None) -> str:
+    """What an Idempotency-Key is held to: the form, and the identity document's content if
+    one was given (without one, the hash is what it always was)."""
+    digest = hashlib.sha256(form.model_dump_json().encode())
+    if document is not None:
+        digest.update(f"\nid_document:{document.sha256}".encode())
+    return digest.hexdigest()
 
 
 async def submit_application(
@@ -57,14 +65,16 @@ async def submit_application(
     form: SubmissionForm,
     *,
     idempotency_key: str | None,
+    id_document: IdDocumentFile | None = None,
 ) -> Accepted:
-    """Record an online application from the public."""
+    """Record an online application from the public (with the scan or photo of the applicant's
+    identity document, when one was given)."""
 
     def facts(agency: AgencyConfigured, application_id: uuid.UUID, number: str, now: datetime):
         return submit_online(form, agency, application_id=application_id, number=number, now=now)
 
     return await _accept(store, clock, form, facts, idempotency_key=idempotency_key,
-                         actor="public")
+                         actor="public", document=id_document)
 
 
 async def register_application(
@@ -74,8 +84,10 @@ async def register_application(
     staff: Staff,
     *,
     idempotency_key: str | None,
+    id_document: IdDocumentFile | None = None,
 ) -> Accepted:
-    """Record an application staff received in person, by post, fax or e-mail."""
+    """Record an application staff received in person, by post, fax or e-mail (with a copy of
+    the applicant's identity document, when one came with it)."""
     if not staff.has(Role.REGISTRAR, Role.CASEWORKER, Role.APPROVER):
         raise Problem(403, "当前角色无权登记申请")
     if not staff.can_act_for(form.agency):
@@ -86,16 +98,18 @@ async def register_application(
                         registrar=staff.user)
 
     return await _accept(store, clock, form, facts, idempotency_key=idempotency_key,
-                         actor=staff.user)
+                         actor=staff.user, document=id_document)
 
 
 async def _accept(store: repository.Store, clock: Clock,
                   form: SubmissionForm | RegistrationForm, facts_of, *,
-                  idempotency_key: str | None, actor: str) -> Accepted:
-    """Answer 'accepted' only after the facts are committed (DESIGN invariant 1)."""
+                  idempotency_key: str | None, actor: str,
+                  document: IdDocumentFile | None = None) -> Accepted:
+    """Answer 'accepted' only after the facts are committed (DESIGN invariant 1), with the
+    identity document if one was given."""
     now = clock.now()
     check_as_of(form, local_date(now))
-    request_hash = _request_hash(form)
+    request_hash = _request_hash(form, document)
     year = local_date(now).year
     fresh = False
     while True:
@@ -108,8 +122,13 @@ async def _accept(store: repository.Store, clock: Clock,
         # that the statement replaces, so a refused or failed submission uses up no number.
         facts = facts_of(agency, application_id, "", now)
         code = "".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(12))
-        facts[0] = facts[0].model_copy(
-            update={"access_code_hash": access_code_hash(application_id, code)})
+        # The document is stored beside the events, which carry only a reference to it.
+        stored = _stored(document, application_id, agency.agency_id, now)
+        reference = None if stored is None else IdDocumentRef(
+            document_id=stored.document_id, media_type=stored.media_type, size=stored.size)
+        facts[0] = facts[0].model_copy(update={
+            "access_code_hash": access_code_hash(application_id, code),
+            "id_document": reference})
         correlation = uuid.uuid4()
         events = [
             new_event(fact, stream_id=str(application_id), stream_position=i + 1,
@@ -132,7 +151,8 @@ async def _accept(store: repository.Store, clock: Clock,
         result = await store.acceptor.accept(repository.Submission(
             agency_id=agency.agency_id, agency_version=version, year=year,
             number_prefix=case_number_prefix(agency, year), idempotency_key=idempotency_key,
-            request_hash=request_hash, topic=APPLICATIONS_TOPIC, events=events, response=body))
+            request_hash=request_hash, topic=APPLICATIONS_TOPIC, events=events, response=body,
+            document=stored))
         if result.outcome in ("unknown_agency", "stale_agency") and not fresh:
             fresh = True  # the directory changed since it was read: decide again on the new
             continue
@@ -147,9 +167,21 @@ async def _accept(store: repository.Store, clock: Clock,
             raise Problem(422, "该幂等键已用于内容不同的另一申请", field="Idempotency-Key")
         return Accepted(result.status or 201, result.response or {}, replayed=True)
     body["case_number"] = result.case_number
-    log.info("application %s accepted for %s as %s (%s)", application_id, agency.agency_id,
-             result.case_number, body["channel"])
+    log.info("application %s accepted for %s as %s (%s)%s", application_id, agency.agency_id,
+             result.case_number, body["channel"],
+             f" with id document {stored.document_id} ({stored.media_type}, {stored.size} bytes)"
+             if stored else "")
     return Accepted(201, body)
+
+
+def _stored(document: IdDocumentFile | None, application_id: uuid.UUID, agency: str,
+            now: datetime) -> StoredDocument | None:
+    if document is None:
+        return None
+    return StoredDocument(
+        document_id=uuid.uuid4(), application_id=application_id, agency_id=agency,
+        media_type=document.media_type, size=document.size, sha256=document.sha256,
+        received_at=now, content=document.content)
 
 
 async def configure_agencies(
