@@ -6,13 +6,46 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 
+from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shared.http import problem_response
 from shared.metrics import HTTP_REQUESTS
 
 MAX_BODY = 256 * 1024  # an application is a few KB; a ledger import does not come through HTTP
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A form that carries a file: multipart/form-data POSTs to exactly `path` may be up to
+    `max_body` bytes, and one that is larger is refused with `detail`, naming `field`. Every
+    other request keeps the service's limit, JSON to the same path included."""
+
+    path: str
+    max_body: int
+    field: str
+    detail: str
+
+
+def allow_uploads(app: Starlette, *uploads: Upload) -> None:
+    """Declare the app's upload forms to its Guard (which reads them from the app's state)."""
+    app.state.uploads = {upload.path: upload for upload in uploads}
+
+
+def multipart_form(scope: Scope) -> bool:
+    for name, value in scope.get("headers") or ():
+        if name == b"content-type":
+            return value.split(b";", 1)[0].strip().lower() == b"multipart/form-data"
+    return False
+
+
+def _upload(scope: Scope) -> Upload | None:
+    uploads = getattr(getattr(scope.get("app"), "state", None), "uploads", None)
+    if not uploads or scope.get("method") != "POST" or not multipart_form(scope):
+        return None
+    return uploads.get(scope.get("path"))
 
 
 class TokenBucket:
@@ -33,7 +66,8 @@ class TokenBucket:
 
 
 class Guard:
-    """ASGI middleware: body size for every request; rate limit for the public paths."""
+    """ASGI middleware: body size for every request (larger for the app's upload forms, see
+    `allow_uploads`); rate limit for the public paths."""
 
     def __init__(self, app: ASGIApp, service: str, public_prefixes: tuple[str, ...],
                  rate: float = 2.0, burst: int = 20, max_body: int = MAX_BODY) -> None:
@@ -48,10 +82,16 @@ class Guard:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
+        upload = _upload(scope)
+        max_body = upload.max_body if upload else self.max_body
         length = headers.get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_body):
-            await problem_response(413, f"请求内容超过{self.max_body // 1024}KB的上限")(
-                scope, receive, send)
+        if length is not None and (not length.isdigit() or int(length) > max_body):
+            if upload:
+                refusal = problem_response(
+                    413, upload.detail, errors=[{"field": upload.field, "message": upload.detail}])
+            else:
+                refusal = problem_response(413, f"请求内容超过{max_body // 1024}KB的上限")
+            await refusal(scope, receive, send)
             return
         if any(scope.get("path", "").startswith(p) for p in self.public):
             client = (scope.get("client") or ("unknown", 0))[0]
@@ -70,7 +110,7 @@ class Guard:
             await send(message)
 
         try:
-            await self.app(scope, _limited(receive, self.max_body), sending)
+            await self.app(scope, _limited(receive, max_body), sending)
         finally:
             route = getattr(scope.get("route"), "path", "unmatched")
             HTTP_REQUESTS.labels(self.service, route, f"{status // 100}xx").inc()
