@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from services.intake.adapters import repository
 from services.intake.domain.application import FieldError, RegistrationForm, SubmissionForm
+from services.intake.entrypoints.forms import FORM_DOC
 from services.intake.service_layer import handlers
 from shared.auth import Staff
 from shared.http import Problem
@@ -16,13 +17,18 @@ from shared.runtime import Runtime
 
 router = APIRouter(prefix="/v1", tags=["applications"])
 FAULT = os.environ.get("GONGKAI_FAULT", "")
+# Either body may also come as a form with the identity document (entrypoints/id_document.py).
+SUBMISSION_RESPONSES = {
+    413: {"description": "The body, the identity document or the application is too large"},
+    422: {"description": "A field is missing or invalid (problem+json names each one)"},
+}
 
 
 @router.post(
     "/applications",
     status_code=201,
     summary="Submit an application for government information (online channel)",
-    responses={422: {"description": "A field is missing or invalid (problem+json names it)"}},
+    responses=SUBMISSION_RESPONSES, openapi_extra=FORM_DOC,
 )
 async def submit(
     form: SubmissionForm,
@@ -55,7 +61,7 @@ def staff_router(runtime: Runtime) -> APIRouter:
     @staff_api.post(
         "/registrations", status_code=201,
         summary="Register an application received in person, by post, fax or e-mail (staff)",
-        responses={422: {"description": "A field is missing or invalid (problem+json names it)"}},
+        responses=SUBMISSION_RESPONSES, openapi_extra=FORM_DOC,
     )
     async def register(
         form: RegistrationForm,

@@ -7,9 +7,10 @@ is validated straight from its JSON into `SubmissionForm`, the use case is the s
 `handlers.submit_application`, the answer the same `accepted_response`.
 
 Anything this lane does not answer itself — a body that fails validation, a content type that
-is not JSON, an over-long Idempotency-Key — goes on to the FastAPI route with the body handed
-over unchanged, so every refusal reads exactly as it does on every other route and the OpenAPI
-document stays the one contract.
+is not JSON (a form with the identity document goes to its own route, entrypoints/forms.py), an
+over-long Idempotency-Key — goes on to the FastAPI route with the body handed over unchanged,
+so every refusal reads exactly as it does on every other route and the OpenAPI document stays
+the one contract.
 """
 
 from __future__ import annotations
