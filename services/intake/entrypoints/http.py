@@ -2,7 +2,7 @@
 
 # No `from __future__ import annotations`: FastAPI must see the real types in the closures.
 import os
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
@@ -12,6 +12,7 @@ from services.intake.domain.application import FieldError, RegistrationForm, Sub
 from services.intake.entrypoints.forms import FORM_DOC
 from services.intake.service_layer import handlers
 from shared.auth import Staff
+from shared.contracts.agencies import AgencyConfigured
 from shared.http import Problem
 from shared.runtime import Runtime
 
@@ -81,8 +82,17 @@ def staff_router(runtime: Runtime) -> APIRouter:
 
 
 @router.get("/agencies", summary="Agencies that take applications")
-async def agencies(request: Request) -> list[dict[str, str]]:
+async def agencies(request: Request) -> list[dict[str, Any]]:
     async with request.app.state.runtime.engine.connect() as conn:
         found = await repository.list_agencies(conn)
-    return [{"id": a.agency_id, "name": a.name, "phone": a.phone, "address": a.address}
-            for a in found]
+    return [public_agency(a) for a in found]
+
+
+def public_agency(a: AgencyConfigured) -> dict[str, Any]:
+    """What an agency's disclosure guide tells the public (the city file's data): who takes
+    applications, where, when, and where to seek a remedy."""
+    return {"id": a.agency_id, "name": a.name, "phone": a.phone, "address": a.address,
+            "disclosure_body": a.disclosure_body, "postal_code": a.postal_code,
+            "office_hours": a.office_hours,
+            "reconsideration_organ": a.reconsideration_organ.model_dump(),
+            "court": a.court.model_dump()}
