@@ -18,7 +18,9 @@ from tests.e2e.helpers import application, auth, case
 pytestmark = pytest.mark.e2e
 
 PUBLIC = {("POST", "/v1/applications"), ("GET", "/v1/agencies"),
-          ("GET", "/v1/status/{application_id}")}
+          ("GET", "/v1/status/{application_id}"), ("GET", "/v1/status"),
+          # Annual reports of years that have ended are published (docs/decisions.md).
+          ("GET", "/v1/public/reports"), ("GET", "/v1/public/reports/{year}")}
 
 
 def staff_endpoints(stack):

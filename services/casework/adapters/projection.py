@@ -78,12 +78,40 @@ async def row(conn: AsyncConnection, application_id: uuid.UUID) -> dict[str, Any
     return _public(found) if found else None
 
 
-async def open_cases(conn: AsyncConnection, agency: str, limit: int) -> list[dict[str, Any]]:
-    rows = await conn.execute(
-        text("""SELECT * FROM cases WHERE agency = :a AND status <> 'concluded'
-                ORDER BY due_on NULLS LAST, case_number LIMIT :n"""),
-        {"a": agency, "n": limit})
-    return [_public(r) for r in rows.mappings()]
+# The four queue views (DOMAIN §4: a paused case's clock stands still, so it is neither due
+# soon nor overdue). Filtering happens in SQL so that paging and counts hold at any size.
+_VIEWS = {
+    "open": "received_on IS NOT NULL",
+    "paused": "cardinality(paused_by) > 0",
+    "due_soon": "cardinality(paused_by) = 0 AND due_on BETWEEN :today AND :horizon",
+    "overdue": "cardinality(paused_by) = 0 AND due_on < :today",
+}
+
+
+async def queue(conn: AsyncConnection, agency: str | None, view: str, *, today: date,
+                horizon: date, search: str = "", limit: int = 500, offset: int = 0,
+                ) -> tuple[list[dict[str, Any]], int]:
+    """One page of an agency's (or, with `agency` None, the city's) open cases in a view,
+    by due date, and how many there are in all. `search`: part of a case number or name."""
+    where = ["status <> 'concluded'", _VIEWS[view]]
+    params: dict[str, Any] = {"today": today, "horizon": horizon, "n": limit, "o": offset}
+    if agency is not None:
+        where.append("agency = :a")
+        params["a"] = agency
+    if search:
+        where.append("(case_number ILIKE :q OR applicant_name ILIKE :q)")
+        params["q"] = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace(
+            "_", "\\_") + "%"
+    rows = (await conn.execute(
+        text(f"""SELECT *, count(*) OVER () AS total FROM cases WHERE {" AND ".join(where)}
+                 ORDER BY due_on NULLS LAST, case_number LIMIT :n OFFSET :o"""),
+        params)).mappings().all()
+    if not rows and offset:
+        total = (await conn.execute(text(
+            f"SELECT count(*) FROM cases WHERE {' AND '.join(where)}"), params)).scalar_one()
+    else:
+        total = rows[0]["total"] if rows else 0
+    return [_public(r) for r in rows], total
 
 
 async def due_for_sweep(conn: AsyncConnection, today: date, limit: int) -> list[uuid.UUID]:
@@ -141,6 +169,11 @@ async def get_agency(conn: AsyncConnection, agency_id: str) -> dict[str, Any] | 
     raw = (await conn.execute(text("SELECT config FROM agencies WHERE agency_id = :a"),
                               {"a": agency_id})).scalar()
     return None if raw is None else (raw if isinstance(raw, dict) else json.loads(raw))
+
+
+async def application_of(conn: AsyncConnection, case_number: str) -> uuid.UUID | None:
+    return (await conn.execute(text("SELECT application_id FROM cases WHERE case_number = :n"),
+                               {"n": case_number})).scalar()
 
 
 async def public_status(conn: AsyncConnection, application_id: uuid.UUID, code_hash: str,

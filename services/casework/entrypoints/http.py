@@ -7,13 +7,14 @@ import uuid
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.casework.adapters import calendar_store, projection
 from services.casework.domain import commands as c
 from services.casework.domain.decide import Refused
 from services.casework.domain.notice import NoticeError, parse_notice
+from services.casework.domain.public import public_steps
 from services.casework.service_layer import gauges, handlers, queues
 from shared import eventstore
 from shared.auth import Role, Staff, require_agency, require_role
@@ -22,6 +23,7 @@ from shared.contracts.cases import ConsultationKind, FeeMethod, ReviewKind, Revi
 from shared.http import Problem
 from shared.runtime import Runtime
 
+CITY = "city"  # the whole city, as in reporting's API
 STATUS_LABELS = {"awaiting_receipt": "待确认收到", "open": "办理中",
                  "awaiting_correction": "待补正", "concluded": "已办结"}
 
@@ -128,6 +130,8 @@ def router(runtime: Runtime) -> APIRouter:
             if case is None or not staff.can_act_for(case["agency"]):
                 raise Problem(404, "未找到该案件", field="application_id")
             history = await eventstore.read_stream(conn, str(application_id), "casework")
+            case["actions"] = await handlers.actions(conn, runtime.clock, case["agency"],
+                                                     history, staff)
         case["history"] = [{"type": e.type, "occurred_at": e.occurred_at.isoformat(),
                             "actor": e.actor, "facts": e.payload} for e in history]
         return case
@@ -137,29 +141,56 @@ def router(runtime: Runtime) -> APIRouter:
             runtime, model, make, staff_dep), methods=["POST"], tags=["commands"],
             summary=f"Command: {path}")
 
-    @api.get("/status/{application_id}", tags=["public"],
-             summary="The applicant checks the status with the access code given at submission")
-    async def public_status(
-        application_id: uuid.UUID,
-        code: Annotated[str, Query(min_length=6, max_length=20, description="查询码")],
-    ) -> dict[str, Any]:
+    async def status_of(application_id: uuid.UUID, code: str) -> dict[str, Any]:
         async with runtime.engine.connect() as conn:
             found = await projection.public_status(
                 conn, application_id, access_code_hash(application_id, code))
-        if found is None:  # the same answer for a wrong code and an unknown id
-            raise Problem(404, "未找到该申请，或查询码不正确", field="code")
+            if found is None:  # the same answer for a wrong code and an unknown id
+                raise Problem(404, "未找到该申请，或查询码不正确", field="code")
+            history = await eventstore.read_stream(conn, str(application_id), "casework")
+        found["steps"] = public_steps(history)
+        found["application_id"] = str(application_id)
         found["status_label"] = STATUS_LABELS.get(found["status"], found["status"])
         return found
 
-    @api.get("/queues/{agency}", tags=["queues"], summary="An agency's work queue")
+    code_query = Annotated[str, Query(min_length=6, max_length=20, description="查询码")]
+
+    @api.get("/status/{application_id}", tags=["public"],
+             summary="The applicant checks the status with the access code given at submission")
+    async def public_status(application_id: uuid.UUID, code: code_query) -> dict[str, Any]:
+        return await status_of(application_id, code)
+
+    @api.get("/status", tags=["public"],
+             summary="The same, by the case number (受理编号) instead of the application id")
+    async def public_status_by_number(
+        case_number: Annotated[str, Query(min_length=3, max_length=40, description="受理编号")],
+        code: code_query,
+    ) -> dict[str, Any]:
+        async with runtime.engine.connect() as conn:
+            application_id = await projection.application_of(conn, case_number.strip().upper())
+        if application_id is None:
+            raise Problem(404, "未找到该申请，或查询码不正确", field="code")
+        return await status_of(application_id, code)
+
+    @api.get("/queues/{agency}", tags=["queues"],
+             summary="An agency's work queue (`city`: every agency's, for city administrators)")
     async def queue(
-        agency: str, staff: staff_dep,
+        agency: str, staff: staff_dep, response: Response,
         view: Literal["open", "paused", "due_soon", "overdue"] = "open",
         within: Annotated[int, Query(ge=0, le=60)] = 3,
         limit: Annotated[int, Query(ge=1, le=2000)] = 500,
+        offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+        q: Annotated[str, Query(max_length=100, description="受理编号或申请人名称的一部分")] = "",
     ) -> list[dict[str, Any]]:
-        require_agency(staff, agency)
-        return await queues.view(runtime.engine, runtime.clock, agency, view, within, limit)
+        if agency == CITY:
+            require_role(staff, Role.CITY_ADMIN)
+        else:
+            require_agency(staff, agency)
+        cases, total = await queues.view(runtime.engine, runtime.clock,
+                                         None if agency == CITY else agency, view, within,
+                                         limit, search=q.strip(), offset=offset)
+        response.headers["X-Total-Count"] = str(total)
+        return cases
 
     @api.post("/sweep", tags=["operations"],
               summary="Record the lapses time has brought now, without waiting for the schedule")

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.casework.adapters import calendar_store, projection
+from services.casework.domain.available import available
 from services.casework.domain.case import Case, evolve
 from services.casework.domain.commands import Command, Context, IssueFeeNotice, Sweep
 from services.casework.domain.decide import OutOfOrder, Refused, decide, from_intake, recompute
@@ -171,6 +172,18 @@ async def command(engine: AsyncEngine, clock: Clock, application_id: uuid.UUID, 
         log.info("case %s: %s by %s -> %s", application_id, type(cmd).__name__, staff.user,
                  [type(f).__name__ for f in facts])
         return await projection.row(conn, application_id)
+
+
+async def actions(conn: AsyncConnection, clock: Clock, agency: str, history: list[Envelope],
+                  staff: Staff) -> list[str]:
+    """The commands `staff` may send on the case today (what the console offers)."""
+    loaded = Loaded(history, await _policies(conn, agency))
+    if loaded.case is None:
+        return []
+    ctx = Context(today=local_date(clock.now()), calendar=await calendars.get(conn),
+                  policies=loaded.policies, actor=staff.user,
+                  roles=frozenset(r.value for r in staff.roles))
+    return available(loaded.case, ctx)
 
 
 async def sweep(engine: AsyncEngine, clock: Clock, limit: int = 500) -> int:

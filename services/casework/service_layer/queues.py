@@ -29,26 +29,21 @@ def _why(key: str) -> str:
     return PAUSE_REASONS.get(key, key)
 
 
-async def view(engine: AsyncEngine, clock: Clock, agency: str, name: str, within: int,
-               limit: int) -> list[dict[str, Any]]:
+async def view(engine: AsyncEngine, clock: Clock, agency: str | None, name: str, within: int,
+               limit: int, *, search: str = "", offset: int = 0,
+               ) -> tuple[list[dict[str, Any]], int]:
+    """A page of a queue view and the number of cases in the whole view. `agency` None: every
+    agency's (for city administrators)."""
     today = local_date(clock.now())
     async with engine.connect() as conn:
         calendar = await calendars.get(conn)
-        cases = await projection.open_cases(conn, agency, limit)
-    horizon = calendar.add_working_days(today, within) if within else today
-    result = []
+        horizon = calendar.add_working_days(today, within) if within else today
+        cases, total = await projection.queue(conn, agency, name, today=today, horizon=horizon,
+                                              search=search, limit=limit, offset=offset)
     for case in cases:
         due = date.fromisoformat(case["due_on"]) if case["due_on"] else None
         paused = bool(case["paused_by"])
         case["working_days_left"] = (working_days_left(calendar, today, due)
                                      if due and not paused else None)
         case["paused_because"] = [_why(k) for k in case["paused_by"]]
-        keep = {
-            "open": case["received_on"] is not None,
-            "paused": paused,
-            "due_soon": due is not None and not paused and today <= due <= horizon,
-            "overdue": due is not None and not paused and due < today,
-        }[name]
-        if keep:
-            result.append(case)
-    return result
+    return cases, total
