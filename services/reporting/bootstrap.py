@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         redoc_url=None,
     )
     app.state.runtime = runtime
-    http.install(app, SERVICE)
+    http.install(app, SERVICE, public=("/v1/public/",))
     app.include_router(runtime.health_router())
     app.include_router(router(runtime))
     return app

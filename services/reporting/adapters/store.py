@@ -212,5 +212,11 @@ async def agencies(conn: AsyncConnection) -> dict[str, str]:
     return dict((await conn.execute(text("SELECT agency_id, name FROM agencies"))).all())
 
 
+async def first_year(conn: AsyncConnection) -> int | None:
+    """The earliest year any application was received in (a report before it is empty)."""
+    first = (await conn.execute(text("SELECT min(received_on) FROM cases"))).scalar()
+    return first.year if first else None
+
+
 async def as_of_event(conn: AsyncConnection) -> int:
     return (await conn.execute(text("SELECT coalesce(max(seq), 0) FROM inbox"))).scalar_one()

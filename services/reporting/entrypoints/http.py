@@ -31,6 +31,9 @@ def router(runtime: Runtime) -> APIRouter:
             require_role(staff, Role.CITY_ADMIN)
         else:
             require_agency(staff, agency)
+        return await _report(year, agency, format)
+
+    async def _report(year: int, agency: str, format: str) -> Any:
         generated_at = runtime.clock.now().astimezone(SHANGHAI)
         doc = await handlers.annual_report(runtime.engine, year, agency, generated_at)
         if format == "json":
@@ -43,6 +46,23 @@ def router(runtime: Runtime) -> APIRouter:
         filename = f"{agency}-{year}{extension}"
         return Response(body, media_type=media_type,
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+    @api.get("/public/reports", tags=["public"],
+             summary="The years and agencies whose annual reports the public may read")
+    async def public_years() -> dict[str, Any]:
+        return await handlers.published_years(
+            runtime.engine, runtime.clock.now().astimezone(SHANGHAI).date())
+
+    @api.get("/public/reports/{year}", tags=["public"],
+             summary="A published annual report (a year that has ended), without a token")
+    async def public_report(
+        year: Annotated[int, Path(ge=2008, le=2100)],
+        agency: Annotated[str, Query(min_length=2, max_length=40)],
+        format: Format = "json",
+    ) -> Any:
+        if year >= runtime.clock.now().astimezone(SHANGHAI).year:
+            raise Problem(404, f"{year}年度报告尚未公布（年度结束后公布）", field="year")
+        return await _report(year, agency, format)
 
     @api.put("/reports/{year}/table2", status_code=204,
              summary="Enter table 二 (proactive disclosure) figures of an agency-year")

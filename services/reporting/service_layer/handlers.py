@@ -4,7 +4,7 @@ the table 二 figures staff enter."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from prometheus_client import Gauge
@@ -75,6 +75,19 @@ async def _document(conn: AsyncConnection, year: int, agency: str, generated_at:
         table2_entries=await store.table2(conn, agencies, year),
         fees_collected_yuan=await store.fees_collected(conn, agencies, year),
     )
+
+
+async def published_years(engine: AsyncEngine, today: date) -> dict[str, Any]:
+    """The years whose reports the public may read: from the first year with an application
+    to the last year that has ended (docs/decisions.md: a report is public once its year has
+    ended), with the agencies (id → name)."""
+    async with engine.connect() as conn:
+        await store.use_live(conn)
+        first = await store.first_year(conn)
+        known = await store.agencies(conn)
+    last = today.year - 1
+    years = list(range(last, first - 1, -1)) if first is not None and first <= last else []
+    return {"years": years, "agencies": dict(sorted(known.items()))}
 
 
 async def agency_name(engine: AsyncEngine, agency: str) -> str:
