@@ -85,7 +85,8 @@ def up(
         with console.status("Starting the services…"):
             for service in SERVICES:
                 stack.start_service(service)
-            stack.wait_healthy()
+            stack.start_service("portal")
+            stack.wait_healthy((*SERVICES, "portal"))
         if first_run:
             from gongkai.demo.applications import submit_demo_applications
 
@@ -93,6 +94,9 @@ def up(
                 console.print(f"Demo application {accepted['case_number']} "
                               f"({accepted['application_id']})")
         console.print("[bold green]gongkai is up[/]")
+        portal = stack.url("portal")
+        console.print(f"  [bold]portal     {portal}/[/]   (public site; staff: {portal}/staff/)",
+                      soft_wrap=True)
         for service in SERVICES:
             console.print(f"  {service:<10} {stack.url(service)}   "
                           f"(API docs {stack.url(service)}/docs)")
@@ -105,7 +109,7 @@ def up(
             if dead:
                 console.print(f"[bold red]Stopping: {', '.join(dead)} stopped unexpectedly.[/]")
                 for part in dead:
-                    if part in SERVICES:
+                    if part in (*SERVICES, "portal"):
                         console.print(stack.tail(part))
                 if "broker" in dead:
                     console.print("The embedded broker keeps topics in memory only; on the next "

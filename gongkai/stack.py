@@ -73,6 +73,8 @@ class Stack:
             env["GONGKAI_CLOCK"] = self.settings.clock
         if self.postgres is not None:
             env.setdefault("GONGKAI_DEV_SINKS", "1")  # the embedded stack shows what it "sent"
+            # The console's development sign-in (demo staff, no identity provider).
+            env.setdefault("GONGKAI_PORTAL_DEV_SIGNIN", "1")
         return env
 
     def url(self, service: str) -> str:
@@ -157,5 +159,5 @@ class Stack:
 
 def test_settings(home: Path) -> Settings:
     """Settings for a throw-away stack on free ports (tests, benchmarks)."""
-    ports = {s: free_port() for s in SERVICES}
+    ports = {s: free_port() for s in (*SERVICES, "portal")}
     return replace(Settings.from_env(), home=home, ports=ports)

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SERVICES = ("intake", "casework", "reporting", "notify")
-DEFAULT_PORTS = {"intake": 8081, "casework": 8082, "reporting": 8083, "notify": 8084}
+# The portal (the pages) is a fifth process with no tables and no events of its own.
+DEFAULT_PORTS = {"intake": 8081, "casework": 8082, "reporting": 8083, "notify": 8084,
+                 "portal": 8080}
 
 
 def _int(name: str, default: int) -> int:

@@ -22,7 +22,7 @@ from tests.conftest import eventually
 
 pytestmark = pytest.mark.e2e
 
-SERVICES = ("intake", "casework", "reporting", "notify")
+SERVICES = ("intake", "casework", "reporting", "notify", "portal")
 
 
 class Up:
@@ -71,6 +71,12 @@ def test_up_shows_the_demo_stops_loudly_without_its_broker_and_restarts_losing_n
     try:
         first.wait_for("gongkai is up")
         assert first.output.count("Demo application") == 3
+        # The pages come first: that is where people start.
+        portal = f"http://127.0.0.1:{ports['portal']}/"
+        after_up = first.output.split("gongkai is up", 1)[1]
+        assert after_up.index(portal) < after_up.index(f":{ports['intake']}")
+        home = httpx.get(portal)
+        assert home.status_code == 200 and "聊城市民政局" in home.text
         reporting = f"http://127.0.0.1:{ports['reporting']}"
         admin = {"Authorization": "Bearer " + issue_token(
             load_secret(tmp_path), user="admin", agency=None, roles=[Role.CITY_ADMIN],

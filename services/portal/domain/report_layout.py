@@ -1,0 +1,88 @@
+"""Table 三 of the annual report laid out as the official form prints it (国办公开办函〔2021〕30号):
+three levels of row headings with their spans, then the seven applicant columns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from shared.contracts.report_format import COLUMNS, OUTCOMES, TABLE4_COLUMNS, TABLE4_GROUPS
+
+GROUPS = [  # (heading, outcome prefix or key)
+    ("（一）予以公开", "disclosed"),
+    ("（二）部分公开（区分处理的，只计这一情形，不计其他情形）", "partially_disclosed"),
+    ("（三）不予公开", "withheld."),
+    ("（四）无法提供", "unable."),
+    ("（五）不予处理", "not_processed."),
+    ("（六）其他处理", "other."),
+]
+TABLE4_GROUP_LABELS = {"reconsideration": "行政复议",
+                       "litigation_direct": "行政诉讼（未经复议直接起诉）",
+                       "litigation_after_reconsideration": "行政诉讼（复议后起诉）"}
+TABLE4_COLUMN_LABELS = {"upheld": "结果维持", "corrected": "结果纠正", "other": "其他结果",
+                        "pending": "尚未审结", "total": "总计"}
+TABLE2_LABELS = {
+    "rules": ("第二十条第（一）项", "规章"),
+    "normative_documents": ("第二十条第（一）项", "行政规范性文件"),
+    "licensing": ("第二十条第（五）项", "行政许可"),
+    "penalty": ("第二十条第（六）项", "行政处罚"),
+    "coercion": ("第二十条第（六）项", "行政强制"),
+    "fees": ("第二十条第（八）项", "行政事业性收费"),
+}
+TABLE2_FIGURES = {"issued": "本年制发件数", "repealed": "本年废止件数",
+                  "in_force": "现行有效件数", "decisions": "本年处理决定数量",
+                  "amount_10k_yuan": "本年收费金额（单位：万元）"}
+
+
+@dataclass
+class Heading:
+    text: str
+    rowspan: int = 1
+    colspan: int = 1
+
+
+@dataclass
+class Row:
+    key: str
+    headings: list[Heading]
+    values: list[int]
+
+
+def _leaf_label(key: str) -> str:
+    label = OUTCOMES[key]
+    return label.split(")", 1)[-1] if "." in key else label
+
+
+def table3_rows(table3: dict[str, dict[str, int]]) -> list[Row]:
+    def values(key: str) -> list[int]:
+        return [table3[key][c] for c in COLUMNS]
+
+    rows = [Row("new", [Heading("一、本年新收政府信息公开申请数量", colspan=3)], values("new")),
+            Row("carried_over", [Heading("二、上年结转政府信息公开申请数量", colspan=3)],
+                values("carried_over"))]
+    result_rows: list[Row] = []
+    for heading, prefix in GROUPS:
+        leaves = [k for k in OUTCOMES if k == prefix or (prefix.endswith(".")
+                                                        and k.startswith(prefix))]
+        if len(leaves) == 1 and not prefix.endswith("."):
+            result_rows.append(Row(prefix, [Heading(heading, colspan=2)], values(prefix)))
+            continue
+        for i, key in enumerate(leaves):
+            cells = [Heading(heading, rowspan=len(leaves))] if i == 0 else []
+            cells.append(Heading(_leaf_label(key)))
+            result_rows.append(Row(key, cells, values(key)))
+    result_rows.append(Row("total", [Heading("（七）总计", colspan=2)], values("total")))
+    result_rows[0].headings.insert(0, Heading("三、本年度办理结果", rowspan=len(result_rows)))
+    rows += result_rows
+    rows.append(Row("carried_forward", [Heading("四、结转下年度继续办理", colspan=3)],
+                    values("carried_forward")))
+    return rows
+
+
+def table4_cells(table4: dict[str, dict[str, int]]) -> list[int]:
+    return [table4[g][c] for g in TABLE4_GROUPS for c in TABLE4_COLUMNS]
+
+
+def table2_rows(table2: dict[str, dict[str, Any]]) -> list[tuple[str, str, list[tuple[str, Any]]]]:
+    return [(article, label, [(TABLE2_FIGURES[f], v) for f, v in table2.get(key, {}).items()])
+            for key, (article, label) in TABLE2_LABELS.items()]
