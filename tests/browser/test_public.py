@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import struct
+import zlib
 
 from tests.browser.conftest import DESKTOP, PHONE
 
@@ -10,6 +12,16 @@ VALID_ID = "11010519491231002X"  # GB 11643's published example, not a person's
 # Received Monday 2026-12-14; 20 working days later, with 1 January 2027 a (provisional)
 # statutory holiday: 15–18, 21–25, 28–31 December (13), 4–8 January (18), 11 and 12 January.
 DUE = "2027年1月12日"
+
+
+def png() -> bytes:
+    """A real 2×2 PNG, as a phone's camera would send a (very small) photo."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    raw = b"".join(b"\x00" + b"\xff\x00\x00" * 2 for _ in range(2))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
 def fill_person(page, name: str, description: str) -> None:
@@ -41,6 +53,12 @@ def test_a_person_applies_on_a_phone_and_looks_the_status_up(visit) -> None:
     v.check("apply-errors")
 
     fill_person(v.page, "王小明", "2025年度聊城市临时救助资金的支出总额。")
+    # Text named .png is refused in the page, before anything is sent.
+    v.page.set_input_files("#id_document", {"name": "证件.png", "mimeType": "text/plain",
+                                            "buffer": b"not an image"})
+    assert "JPG、PNG" in v.page.inner_text("#id_document-error")
+    v.page.set_input_files("#id_document", {"name": "身份证.png", "mimeType": "image/png",
+                                            "buffer": png()})
     v.page.get_by_role("button", name="提交申请").click()
     v.page.wait_for_selector("#case-number")
     number = v.page.inner_text("#case-number")
@@ -59,6 +77,18 @@ def test_a_person_applies_on_a_phone_and_looks_the_status_up(visit) -> None:
     assert v.page.inner_text("#due-on").startswith(DUE)
     assert "王小明" not in v.page.content()  # no personal data on the status page
     v.check("status")
+
+    # The agency's caseworker sees the identity document; the view is recorded.
+    staff = visit(DESKTOP)
+    staff.sign_in("lc-mzj.caseworker")
+    staff.go(f"/staff/?q={number}")
+    staff.page.get_by_role("link", name=number).click()
+    link = staff.page.get_by_role("link", name="查看证件材料")
+    document = staff.page.request.get(staff.base + link.get_attribute("href"))
+    assert document.status == 200 and document.headers["content-type"] == "image/png"
+    assert document.body() == png()
+    staff.page.reload()
+    assert "lc-mzj.caseworker" in staff.page.inner_text("#id-document-views")
 
     # A wrong code finds nothing, and says so next to the field.
     v.go("/status")

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 
 from services.portal.domain.application_form import (
     check_application,
@@ -68,7 +69,11 @@ async def apply(request: Request, agency_id: str) -> HTMLResponse:
     agency = await _agency(request, agency_id)
     if agency is None:
         return error(request, 404, "未找到该机关", "该行政机关不存在或尚未开通网上申请。")
-    form = await request.form(max_part_size=MAX_FORM)
+    try:
+        form = await request.form(max_part_size=MAX_FORM)
+    except HTTPException:  # a part over the limit, or a body that is not a form
+        return error(request, 413, "上传的文件过大",
+                     "证件材料不得超过5MB。请返回上一页，重新选择文件后提交。")
     checked = check_application(form, agency_id, today=today(request))
     document = _document(form)
     if checked.errors:
@@ -78,8 +83,9 @@ async def apply(request: Request, agency_id: str) -> HTMLResponse:
                                                  today(request))}
     services = request.app.state.services
     if document is not None:
-        files = {"application": (None, json.dumps(checked.body, ensure_ascii=False),
-                                 "application/json"),
+        # The application as a file part: a text part's charset would not survive the trip.
+        files = {"application": ("application.json", json.dumps(
+                     checked.body, ensure_ascii=False).encode(), "application/json"),
                  "id_document": ("document", await document.read(),
                                  "application/octet-stream")}
         answer = await services.post("intake", "/v1/applications", files=files,

@@ -31,6 +31,10 @@ PAGE_SIZE = 50
 DEMO_ROLES = ("registrar", "caseworker", "approver", "auditor")
 
 
+def _client(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
 class SignInNeeded(Exception):
     pass
 
@@ -185,8 +189,9 @@ async def _case(request: Request, session: Session, application_id: str,
                                  token=session.token)
     messages = await services.get("notify", f"/v1/cases/{application_id}/messages",
                                   token=session.token)
+    # Under intake's public prefix: its per-address limit must count this person, not the portal.
     document = await services.get("intake", f"/v1/applications/{application_id}/id-document/views",
-                                  token=session.token)
+                                  token=session.token, client_address=_client(request))
     case = found.body
     return render(request, "staff/case.html", http_status=status, case=case,
                   letters=letters.body if letters.ok else [],
@@ -287,7 +292,7 @@ async def id_document(request: Request, application_id: str) -> Response:
 async def _id_document(request: Request, session: Session, application_id: str) -> Response:
     answer = await request.app.state.services.get(
         "intake", f"/v1/applications/{application_id}/id-document", token=session.token,
-        raw=True)
+        raw=True, client_address=_client(request))
     if not answer.ok:
         return error(request, 404, "未找到证件材料", "该申请没有证件材料，或您无权查看。")
     return Response(answer.content, media_type=answer.headers.get("content-type"),
@@ -326,8 +331,9 @@ async def _register(request: Request, session: Session, form: Any) -> Response:
     if upload is not None and getattr(upload, "filename", None):
         import json
 
-        files = {"application": (None, json.dumps(checked.body, ensure_ascii=False),
-                                 "application/json"),
+        # The application as a file part: a text part's charset would not survive the trip.
+        files = {"application": ("application.json", json.dumps(
+                     checked.body, ensure_ascii=False).encode(), "application/json"),
                  "id_document": ("document", await upload.read(), "application/octet-stream")}
         answer = await services.post("intake", "/v1/registrations", token=session.token,
                                      files=files, headers=headers)

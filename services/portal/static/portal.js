@@ -85,6 +85,18 @@
     if (code) code.addEventListener("change", function () { showError(code, creditCodeError(code.value)); });
   });
 
+  // The identity document: checked here for size and kind, again by intake from its content.
+  document.querySelectorAll("input[type=file][name=id_document]").forEach(function (input) {
+    input.addEventListener("change", function () {
+      var file = input.files && input.files[0];
+      var message = "";
+      if (file && file.size > 5 * 1024 * 1024) message = "证件材料不得超过5MB";
+      else if (file && ["image/jpeg", "image/png", "application/pdf"].indexOf(file.type) < 0)
+        message = "证件材料须为JPG、PNG格式的图片或PDF文件";
+      showError(input, message);
+    });
+  });
+
   // One submission per click: the server's idempotency key covers back-and-submit too.
   document.querySelectorAll("form").forEach(function (form) {
     form.addEventListener("submit", function () {
