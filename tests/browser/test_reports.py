@@ -100,3 +100,25 @@ def test_a_city_administrator_sees_the_city_and_the_public_sees_published_years(
     assert docx.status == 200 and docx.body()[:2] == b"PK"
     # A year not yet ended is not public.
     assert public.go("/reports/2026/lc-mzj").status == 404
+
+
+def test_a_caseworker_enters_table_2(visit, demo_stack) -> None:
+    v = visit(DESKTOP)
+    v.sign_in("lq-mzj.caseworker")
+    v.go("/staff/reports?year=2026")
+    v.page.fill("#t2-rules-issued", "2")
+    v.page.fill("#t2-licensing-decisions", "-1")
+    v.page.fill("#t2-fees-amount_10k_yuan", "abc")
+    v.page.get_by_role("button", name="保存表二").click()
+    v.page.wait_for_selector("#error-summary")
+    assert v.page.locator("#t2-entry .error").count() == 2  # both at once, nothing saved
+    assert v.page.input_value("#t2-rules-issued") == "2"
+    v.page.fill("#t2-licensing-decisions", "15")
+    v.page.fill("#t2-fees-amount_10k_yuan", "1.25")
+    v.page.get_by_role("button", name="保存表二").click()
+    v.page.wait_for_selector("text=表二数据已保存。")
+    doc = eventually(lambda: (d := api_report(demo_stack, 2026, "lq-mzj"))["table2"][
+        "licensing"]["decisions"] == 15 and d)
+    assert doc["table2"]["rules"]["issued"] == 2
+    assert doc["table2"]["fees"]["amount_10k_yuan"] == "1.25"
+    v.check("report-table2")

@@ -4,9 +4,16 @@ three levels of row headings with their spans, then the seven applicant columns.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from shared.contracts.report_format import COLUMNS, OUTCOMES, TABLE4_COLUMNS, TABLE4_GROUPS
+from shared.contracts.report_format import (
+    COLUMNS,
+    OUTCOMES,
+    TABLE2,
+    TABLE4_COLUMNS,
+    TABLE4_GROUPS,
+)
 
 GROUPS = [  # (heading, outcome prefix or key)
     ("（一）予以公开", "disclosed"),
@@ -86,3 +93,36 @@ def table4_cells(table4: dict[str, dict[str, int]]) -> list[int]:
 def table2_rows(table2: dict[str, dict[str, Any]]) -> list[tuple[str, str, list[tuple[str, Any]]]]:
     return [(article, label, [(TABLE2_FIGURES[f], v) for f, v in table2.get(key, {}).items()])
             for key, (article, label) in TABLE2_LABELS.items()]
+
+# The entry form's fields: (name, label) in the official order.
+TABLE2_FIELDS = [(f"{key}.{figure}", f"{article} {label}：{TABLE2_FIGURES[figure]}")
+                 for key, (article, label) in TABLE2_LABELS.items()
+                 for figure in TABLE2.get(key, ("amount_10k_yuan",))]
+
+
+def check_table2(form: Any, year: int) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+    """Table 二 as entered on the form (fields `rules.issued` …): the API body, every error by
+    field, and the values to show again."""
+    body: dict[str, Any] = {"year": year}
+    errors: dict[str, str] = {}
+    values: dict[str, str] = {}
+    for key, (_, label) in TABLE2_LABELS.items():
+        figures = TABLE2.get(key, ("amount_10k_yuan",))
+        body[key] = {}
+        for figure in figures:
+            name = f"{key}.{figure}"
+            raw = str(form.get(name) or "0").strip()
+            values[name] = raw
+            if figure == "amount_10k_yuan":
+                try:
+                    amount = Decimal(raw)
+                except InvalidOperation:
+                    amount = Decimal(-1)
+                if amount < 0 or amount.as_tuple().exponent < -4:
+                    errors[name] = f"{label}{TABLE2_FIGURES[figure]}应为不小于0的数，最多4位小数"
+                body[key][figure] = raw
+            elif not raw.isdigit():
+                errors[name] = f"{label}{TABLE2_FIGURES[figure]}应为不小于0的整数"
+            else:
+                body[key][figure] = int(raw)
+    return body, errors, values

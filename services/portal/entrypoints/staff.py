@@ -22,7 +22,13 @@ from services.portal.domain.application_form import (
     form_errors,
     submission_key,
 )
-from services.portal.domain.report_layout import table2_rows, table3_rows, table4_cells
+from services.portal.domain.report_layout import (
+    TABLE2_FIELDS,
+    check_table2,
+    table2_rows,
+    table3_rows,
+    table4_cells,
+)
 from services.portal.domain.words import ACTIONS, QUEUE_VIEWS, ROLES
 from services.portal.entrypoints.pages import error, render, today
 
@@ -367,9 +373,13 @@ async def reports(request: Request) -> Response:
     return await page(request, _reports)
 
 
-async def _reports(request: Request, session: Session) -> Response:
+async def _reports(request: Request, session: Session, year: int | None = None,
+                   table2_errors: dict[str, str] | None = None,
+                   table2_values: dict[str, str] | None = None, http_status: int = 200,
+                   ) -> Response:
     q = request.query_params
-    year = int(q["year"]) if (q.get("year") or "").isdigit() else today(request).year
+    if year is None:
+        year = int(q["year"]) if (q.get("year") or "").isdigit() else today(request).year
     agency = (q.get("agency") or "city") if session.city_admin else session.agency
     answer = await request.app.state.services.get(
         "reporting", f"/v1/reports/{year}", token=session.token, params={"agency": agency})
@@ -379,10 +389,38 @@ async def _reports(request: Request, session: Session) -> Response:
         return error(request, answer.status, "无法查看该报告", answer.detail)
     agencies = (await request.app.state.services.get("intake", "/v1/agencies")).body or []
     doc = answer.body
-    return render(request, "staff/reports.html", doc=doc, year=year, agency=agency,
-                  agencies=agencies, rows=table3_rows(doc["table3"]),
-                  table4=table4_cells(doc["table4"]), table2=table2_rows(doc.get("table2") or {}),
-                  years=list(range(today(request).year, 2018, -1)))
+    entered = doc.get("table2") or {}
+    values = table2_values or {f"{k}.{f}": str(v) for k, figures in entered.items()
+                               for f, v in figures.items()}
+    return render(request, "staff/reports.html", http_status=http_status, doc=doc, year=year,
+                  agency=agency, agencies=agencies, rows=table3_rows(doc["table3"]),
+                  table4=table4_cells(doc["table4"]), table2=table2_rows(entered),
+                  years=list(range(today(request).year, 2018, -1)),
+                  table2_fields=TABLE2_FIELDS, table2_values=values,
+                  table2_errors=table2_errors or {}, done=q.get("done"))
+
+
+@router.post("/reports/table2", response_class=HTMLResponse)
+async def enter_table2(request: Request) -> Response:
+    return await page(request, _enter_table2)
+
+
+async def _enter_table2(request: Request, session: Session, form: Any) -> Response:
+    """Table 二 (proactive disclosure) of the signed-in agency's year, entered by hand."""
+    year = int(form["year"]) if str(form.get("year") or "").isdigit() else today(request).year
+    body, errors, values = check_table2(form, year)
+    if not errors and session.agency:
+        answer = await request.app.state.services.call(
+            "reporting", "PUT", f"/v1/reports/{year}/table2", token=session.token,
+            params={"agency": session.agency}, json=body)
+        if answer.status == 401:
+            raise SignInNeeded()
+        if answer.ok:
+            return RedirectResponse(f"/staff/reports?year={year}&done=table2#t2-form",
+                                    status_code=303)
+        errors = {"_form": answer.detail or "未能保存"}
+    return await _reports(request, session, year=year, table2_errors=errors,
+                          table2_values=values, http_status=422)
 
 
 @router.get("/reports/export")
