@@ -320,7 +320,7 @@ def import_ledger(
     """Import a historical ledger: each row becomes a case as if it had been handled here.
     A file with any bad row is refused whole, with every problem by line and field."""
     from services.intake.domain.ledger import LedgerError, read_ledger
-    from services.reporting.domain.published import PublishedError, read_published
+    from shared.published import PublishedError, read_published
 
     settings = Settings.from_env()
     clock = clock_from_setting(settings.clock)
@@ -353,10 +353,9 @@ def import_ledger(
 
 def _ledger_warnings(rows, figures) -> list[str]:
     """The ledger's own yearly figures by the system's rules, against what was published."""
-    from services.reporting.domain.counting import year_cells
     from services.reporting.domain.projection import CaseRow
-    from services.reporting.domain.published import warnings_for
-    from services.reporting.domain.report import table3
+    from shared.published import warnings_for
+    from shared.report_rules import table3, year_cells
 
     if figures is None:
         return []

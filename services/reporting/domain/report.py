@@ -17,44 +17,7 @@ from shared.contracts.report_format import (  # noqa: F401 - re-exported for rea
     TABLE4_COLUMNS,
     TABLE4_GROUPS,
 )
-
-Cells = Mapping[str, Mapping[str, int]]  # row key -> applicant column -> count
-
-
-def table3(cells: Cells) -> dict[str, dict[str, int]]:
-    """Every row and column present; the 总计 row and column are sums, never stored counts."""
-    table: dict[str, dict[str, int]] = {}
-    for row in ROWS:
-        if row == "total":
-            continue
-        values = {c: int(cells.get(row, {}).get(c, 0)) for c in APPLICANT_COLUMNS}
-        table[row] = {**values, "total": sum(values.values())}
-    total = {c: sum(table[o][c] for o in OUTCOMES) for c in COLUMNS}
-    return {r: (total if r == "total" else table[r]) for r in ROWS}
-
-
-def checks(t3: Mapping[str, Mapping[str, int]], previous_carried_forward: Mapping[str, int] | None,
-           ) -> list[dict[str, Any]]:
-    """Every relation of DOMAIN §8 with its result (勾稽关系)."""
-    results: list[dict[str, Any]] = []
-    for c in COLUMNS:
-        new, over = t3["new"][c], t3["carried_over"][c]
-        done, forward = t3["total"][c], t3["carried_forward"][c]
-        results.append({"rule": "balance", "column": c, "ok": new + over == done + forward,
-                        "detail": f"{new} + {over} = {done} + {forward}"})
-        leaves = sum(t3[o][c] for o in OUTCOMES)
-        results.append({"rule": "total_is_sum_of_outcomes", "column": c, "ok": leaves == done,
-                        "detail": f"sum of 21 outcome rows {leaves} = {done}"})
-    for r in ROWS:
-        parts = sum(t3[r][c] for c in APPLICANT_COLUMNS)
-        results.append({"rule": "total_column_is_sum", "row": r, "ok": parts == t3[r]["total"],
-                        "detail": f"{parts} = {t3[r]['total']}"})
-    if previous_carried_forward is not None:
-        for c in COLUMNS:
-            before, now = previous_carried_forward.get(c, 0), t3["carried_over"][c]
-            results.append({"rule": "carried_over_equals_previous_carried_forward",
-                            "column": c, "ok": before == now, "detail": f"{now} = {before}"})
-    return results
+from shared.report_rules import Cells, checks, table3  # noqa: F401 - shared with intake's import
 
 
 def table4(cells: Cells) -> dict[str, dict[str, int]]:
