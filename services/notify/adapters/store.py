@@ -125,6 +125,49 @@ async def messages_for(conn: AsyncConnection, application_id: uuid.UUID) -> list
     return [dict(r._mapping) for r in rows]
 
 
+# --- what needs a person --------------------------------------------------------------------
+
+# Messages a person must look at: every try used or an error no retry can fix ('failed'), or a
+# send interrupted while the provider had it ('unknown'). The gauge
+# gongkai_messages_needing_attention and the staff list both count exactly these.
+NEEDS_A_PERSON = ("failed", "unknown")
+# Written out (not a parameter) so that the planner can use the partial index on exactly these.
+_NEEDS_A_PERSON_SQL = "status IN ('failed', 'unknown')"
+
+
+async def attention_counts(conn: AsyncConnection, agency: str | None = None) -> dict[str, int]:
+    """Messages needing a person, by status (every status present, 0 if none); `agency` None:
+    the whole city."""
+    rows = await conn.execute(
+        text(f"""SELECT status, count(*) FROM messages
+                 WHERE {_NEEDS_A_PERSON_SQL}
+                   AND (CAST(:agency AS text) IS NULL OR agency = :agency)
+                 GROUP BY status"""),
+        {"agency": agency})
+    counts = dict.fromkeys(NEEDS_A_PERSON, 0)
+    counts.update({status: n for status, n in rows})
+    return counts
+
+
+async def needing_attention(conn: AsyncConnection, agency: str | None, *,
+                            status: str | None = None, limit: int = 100, offset: int = 0,
+                            ) -> list[dict[str, Any]]:
+    """A page of the messages needing a person, the latest first, with their case number.
+    `at` is when the last try began (the interrupted one, for 'unknown')."""
+    rows = await conn.execute(
+        text(f"""SELECT m.id, m.application_id, r.case_number, m.agency, m.channel,
+                        m.template, m.status, m.last_error, m.attempts, m.letter_id,
+                        m.created_at, coalesce(m.sending_since, m.created_at) AS at
+                 FROM messages m LEFT JOIN recipients r ON r.application_id = m.application_id
+                 WHERE m.{_NEEDS_A_PERSON_SQL}
+                   AND (CAST(:agency AS text) IS NULL OR m.agency = :agency)
+                   AND (CAST(:status AS text) IS NULL OR m.status = :status)
+                 ORDER BY coalesce(m.sending_since, m.created_at) DESC, m.id DESC
+                 LIMIT :limit OFFSET :offset"""),
+        {"agency": agency, "status": status, "limit": limit, "offset": offset})
+    return [dict(r._mapping) for r in rows]
+
+
 # --- delivery -----------------------------------------------------------------------------
 
 async def claim_due(conn: AsyncConnection, now, sms_open: bool, limit: int) -> list[Any]:

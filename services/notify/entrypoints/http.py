@@ -1,5 +1,6 @@
 """Notify's HTTP API: the letters and messages of a case, letter PDFs, re-sending on purpose,
-and (on a development stack) what the development sinks received."""
+the messages that need a person, and (on a development stack) what the development sinks
+received."""
 
 # No `from __future__ import annotations`: FastAPI must see the real types in the closures.
 import uuid
@@ -10,13 +11,22 @@ from pydantic import BaseModel
 
 from services.notify.adapters import store
 from services.notify.service_layer import sending
-from shared.auth import Role, Staff, require_role
+from shared.auth import Role, Staff, require_agency, require_role
 from shared.http import Problem
 from shared.runtime import Runtime
+
+CITY = "city"  # every agency's, for city administrators (as casework's queues)
+# Why an 'unknown' message is listed: its own last_error, if any, is from an earlier try.
+INTERRUPTED = ("发送过程中断（服务在短信或邮件服务商处理期间停止），无法确定对方是否已收到；"
+               "系统不会自动重发")
 
 
 class Resend(BaseModel):
     channel: Literal["email", "sms"] = "email"
+
+
+def _attention_item(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "reason": INTERRUPTED if row["status"] == "unknown" else row["last_error"]}
 
 
 def router(runtime: Runtime, *, dev_sinks: bool, sms_provider_of: Any,
@@ -78,6 +88,35 @@ def router(runtime: Runtime, *, dev_sinks: bool, sms_provider_of: Any,
                 provider=provider, letter_id=row.id if body.channel == "email" else None,
                 requested_by=staff.user)
         return {"resent": True, "act": str(act), "channel": body.channel}
+
+    @api.get("/attention/{agency}", tags=["attention"],
+             summary="Messages that need a person: failed, or of unknown fate "
+                     "(`city`: every agency's, for city administrators)")
+    async def attention(
+        agency: str, staff: staff_dep, response: Response,
+        status: Literal["failed", "unknown"] | None = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    ) -> dict[str, Any]:
+        """What `gongkai_messages_needing_attention` counts, listed: messages `failed` (every try
+        used, or an error no retry can fix; `reason` is the last error) and `unknown` (a send
+        interrupted while the provider had it: it may have arrived, so it is never retried by
+        itself). The latest first; `at` is when the last try began. `total` (also
+        `X-Total-Count`) and `counts` cover the whole list, not just this page. A message stays
+        listed after a person re-sends its letter (the re-sending is a new message)."""
+        if agency == CITY:
+            require_role(staff, Role.CITY_ADMIN)
+        else:
+            require_agency(staff, agency)
+        scope = None if agency == CITY else agency
+        async with runtime.engine.connect() as conn:
+            counts = await store.attention_counts(conn, scope)
+            rows = await store.needing_attention(conn, scope, status=status, limit=limit,
+                                                 offset=offset)
+        total = counts[status] if status else sum(counts.values())
+        response.headers["X-Total-Count"] = str(total)
+        return {"agency": agency, "total": total, "counts": counts,
+                "messages": [_attention_item(r) for r in rows]}
 
     if dev_sinks:
         @api.get("/dev/sms", tags=["development"], summary="What the development SMS sink got")

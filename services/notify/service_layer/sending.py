@@ -136,9 +136,8 @@ async def recover(engine: AsyncEngine, clock: Clock) -> dict[str, int]:
     async with engine.begin() as conn:
         counts = await store.recover_interrupted(conn, clock.now(), timedelta(minutes=2),
                                                  RETRY_SAFE)
-        for status in ("failed", "unknown"):
-            n = (await conn.execute(text("SELECT count(*) FROM messages WHERE status = :s"),
-                                    {"s": status})).scalar_one()
+        # The same count as the staff list (GET /v1/attention/city): store.NEEDS_A_PERSON.
+        for status, n in (await store.attention_counts(conn)).items():
             NEEDS_A_PERSON.labels(status).set(n)
     if counts:
         log.warning("messages interrupted while sending: %s", counts)
