@@ -319,26 +319,27 @@ def import_ledger(
 ) -> None:
     """Import a historical ledger: each row becomes a case as if it had been handled here.
     A file with any bad row is refused whole, with every problem by line and field."""
-    from services.intake.domain.ledger import LedgerError, read_ledger
-    from shared.published import PublishedError, read_published
+    from services.intake.domain.ledger_check import PUBLISHED, CheckFailed, check_ledger
 
     settings = Settings.from_env()
     clock = clock_from_setting(settings.clock)
     today = clock.now().astimezone(SHANGHAI).date()
     data = path.read_bytes()
     try:
-        rows = read_ledger(data, path.name, today=today)
-        figures = read_published(published.read_bytes()) if published else None
-    except (LedgerError, PublishedError) as exc:
-        console.print(f"[red]{path if isinstance(exc, LedgerError) else published}: "
-                      f"{len(exc.problems)} problems; nothing was imported.[/]")
-        for p in exc.problems:
-            console.print(f"  line {p.line}, {p.field}: {p.message}")
+        checked = check_ledger(data, path.name, published.read_bytes() if published else None,
+                               today=today)
+    except CheckFailed as exc:
+        for file in dict.fromkeys(p.file for p in exc.problems):
+            problems = [p for p in exc.problems if p.file == file]
+            console.print(f"[red]{published if file == PUBLISHED else path}: "
+                          f"{len(problems)} problems; nothing was imported.[/]")
+            for p in problems:
+                console.print(f"  line {p.line}, {p.field}: {p.message}")
         raise typer.Exit(2) from None
-    for warning in _ledger_warnings(rows, figures):
+    for warning in checked.warnings:
         console.print(f"[yellow]warning:[/] {warning}")
     try:
-        result = asyncio.run(_import(_database_url(settings), clock, agency, rows, data,
+        result = asyncio.run(_import(_database_url(settings), clock, agency, checked.rows, data,
                                      path.name, user))
     except Exception as exc:  # refusals carry their reason; nothing was written
         from services.intake.service_layer.ledger_import import ImportRefused
@@ -349,20 +350,6 @@ def import_ledger(
         raise typer.Exit(2) from None
     console.print(f"Imported {result.rows} applications into {agency}: {result.concluded} "
                   f"concluded, {result.open} still open.")
-
-
-def _ledger_warnings(rows, figures) -> list[str]:
-    """The ledger's own yearly figures by the system's rules, against what was published."""
-    from services.reporting.domain.projection import CaseRow
-    from shared.published import warnings_for
-    from shared.report_rules import table3, year_cells
-
-    if figures is None:
-        return []
-    cases = [CaseRow(None, "", r.applicant_type.value, r.received_on, r.replied_on, r.outcome)
-             for r in rows]
-    computed = {year: table3(year_cells(cases, year)) for year in figures}
-    return warnings_for(figures, computed)
 
 
 async def _import(url, clock, agency, rows, data, source, user):
