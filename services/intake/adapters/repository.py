@@ -48,18 +48,21 @@ async def put_agency(conn: AsyncConnection, agency: AgencyConfigured, version: i
     )
 
 
-async def next_case_sequence(conn: AsyncConnection, agency_id: str, year: int) -> int:
-    """The agency's next number for the year; the row lock serialises numbering per agency."""
-    return (
+async def reserve_case_sequences(conn: AsyncConnection, agency_id: str, year: int,
+                                 count: int) -> int:
+    """The first of `count` consecutive numbers of the agency's year (a ledger import numbers
+    its rows with one update, not one per row)."""
+    last = (
         await conn.execute(
             text(
-                """INSERT INTO case_counters (agency_id, year, last) VALUES (:a, :y, 1)
-                   ON CONFLICT (agency_id, year) DO UPDATE SET last = case_counters.last + 1
+                """INSERT INTO case_counters (agency_id, year, last) VALUES (:a, :y, :n)
+                   ON CONFLICT (agency_id, year) DO UPDATE SET last = case_counters.last + :n
                    RETURNING last"""
             ),
-            {"a": agency_id, "y": year},
+            {"a": agency_id, "y": year, "n": count},
         )
     ).scalar_one()
+    return last - count + 1
 
 
 class AgencyDirectory:

@@ -1,11 +1,13 @@
 """Historical ledger import: every row becomes the facts a live case produces (submission,
 receipt, and the outcome the ledger records), all in one transaction: a file is imported whole
-or not at all, and never twice."""
+or not at all, and never twice. Imports run one at a time (a transaction-scoped advisory lock),
+so two imports of one file at the same moment still store it once."""
 
 from __future__ import annotations
 
 import hashlib
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -15,8 +17,9 @@ from services.intake.adapters import repository
 from services.intake.domain.application import case_number
 from services.intake.domain.ledger import LedgerRow
 from shared import eventstore
-from shared.clock import Clock
+from shared.clock import SHANGHAI, Clock
 from shared.contracts import APPLICATIONS_TOPIC
+from shared.contracts.agencies import AgencyConfigured
 from shared.contracts.applications import (
     Applicant,
     ApplicantType,
@@ -29,7 +32,12 @@ from shared.events import new_event
 
 
 class ImportRefused(Exception):
-    pass
+    """Why a well-formed ledger cannot be imported (in Chinese, for the clerk); `status` as
+    HTTP would say it: 404 no such agency, 409 imported before or its numbers taken."""
+
+    def __init__(self, message: str, status: int = 409) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -68,40 +76,69 @@ async def _numbers_in_use(conn: AsyncConnection, numbers: list[str]) -> list[str
     return sorted(rows.scalars())
 
 
+_LOCK = "SELECT pg_advisory_xact_lock(hashtext('gongkai.intake.ledger_import'))"
+
+
+async def admissible(conn: AsyncConnection, agency_id: str, rows: list[LedgerRow],
+                     content_hash: str) -> AgencyConfigured:
+    """The agency, if this ledger may be imported into it; else `ImportRefused` saying why.
+    Reads only: the check before an import asks it too."""
+    found = await repository.get_agency(conn, agency_id)
+    if found is None:
+        raise ImportRefused(f"未找到行政机关“{agency_id}”", status=404)
+    earlier = (await conn.execute(text(
+        "SELECT source, imported_at FROM ledger_imports WHERE content_hash = :h"),
+        {"h": content_hash})).first()
+    if earlier is not None:
+        raise ImportRefused(
+            f"该台账文件已于{earlier.imported_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}导入"
+            f"（{earlier.source}），不能重复导入")
+    own = [r.case_number for r in rows if r.case_number]
+    if clash := await _numbers_in_use(conn, own):
+        raise ImportRefused("以下受理编号已存在：" + "、".join(clash))
+    return found[1]
+
+
 async def import_ledger(engine: AsyncEngine, clock: Clock, agency_id: str,
                         rows: list[LedgerRow], *, content: bytes, source: str,
                         actor: str) -> Imported:
     content_hash = hashlib.sha256(content).hexdigest()
     now = clock.now()
     async with engine.begin() as conn:
-        found = await repository.get_agency(conn, agency_id)
-        if found is None:
-            raise ImportRefused(f"未找到行政机关“{agency_id}”")
-        agency = found[1]
-        earlier = (await conn.execute(text(
-            "SELECT source, imported_at FROM ledger_imports WHERE content_hash = :h"),
-            {"h": content_hash})).first()
-        if earlier is not None:
-            raise ImportRefused(f"该台账文件已于{earlier.imported_at:%Y-%m-%d %H:%M}导入"
-                                f"（{earlier.source}），不能重复导入")
-        own = [r.case_number for r in rows if r.case_number]
-        if clash := await _numbers_in_use(conn, own):
-            raise ImportRefused("以下受理编号已存在：" + "、".join(clash))
+        await conn.execute(text(_LOCK))
+        agency = await admissible(conn, agency_id, rows, content_hash)
+        numbers = await _numbers(conn, agency, rows)
         correlation = uuid.uuid4()
-        for row in rows:
+        events = []
+        for row, number in zip(rows, numbers, strict=True):
             application_id = uuid.uuid4()
-            year = row.received_on.year
-            number = row.case_number or case_number(
-                agency, year, await repository.next_case_sequence(conn, agency_id, year))
             facts = _facts(row, application_id, number, now, actor, source)
-            events = [new_event(f, stream_id=str(application_id), stream_position=i + 1,
-                                agency=agency_id, occurred_at=now, actor=actor,
-                                correlation_id=correlation, source="intake")
-                      for i, f in enumerate(facts)]
-            await eventstore.append(conn, events, APPLICATIONS_TOPIC)
+            events += [new_event(f, stream_id=str(application_id), stream_position=i + 1,
+                                 agency=agency_id, occurred_at=now, actor=actor,
+                                 correlation_id=correlation, source="intake")
+                       for i, f in enumerate(facts)]
+        await eventstore.append(conn, events, APPLICATIONS_TOPIC)  # one round trip
         await conn.execute(text(
             """INSERT INTO ledger_imports (content_hash, agency_id, source, rows, imported_by)
                VALUES (:h, :a, :s, :n, :by)"""),
             {"h": content_hash, "a": agency_id, "s": source, "n": len(rows), "by": actor})
     concluded = sum(1 for r in rows if r.outcome)
     return Imported(len(rows), concluded, len(rows) - concluded)
+
+
+async def _numbers(conn: AsyncConnection, agency: AgencyConfigured,
+                   rows: list[LedgerRow]) -> list[str]:
+    """Each row's case number: its own, else the agency's next of its year, in file order;
+    one counter update per year, not per row."""
+    wanted = Counter(r.received_on.year for r in rows if not r.case_number)
+    following = {year: await repository.reserve_case_sequences(conn, agency.agency_id, year, n)
+                 for year, n in sorted(wanted.items())}
+    numbers = []
+    for row in rows:
+        if row.case_number:
+            numbers.append(row.case_number)
+            continue
+        year = row.received_on.year
+        numbers.append(case_number(agency, year, following[year]))
+        following[year] += 1
+    return numbers
