@@ -9,6 +9,8 @@ from services.intake.domain.id_document import FIELD, too_large
 from services.intake.entrypoints.forms import max_bytes_from_env, max_form_bytes
 from services.intake.entrypoints.http import router, staff_router
 from services.intake.entrypoints.id_document import document_router, form_router
+from services.intake.entrypoints.ledger import UPLOADS as LEDGER_UPLOADS
+from services.intake.entrypoints.ledger import ledger_router
 from services.intake.entrypoints.submit_lane import SubmitLane
 from shared import http, limits
 from shared.runtime import Runtime
@@ -38,14 +40,16 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.add_middleware(SubmitLane)  # inside the limits and metrics that install() adds
     http.install(app, SERVICE, public=("/v1/applications", "/v1/status"))
     # A form with the identity document may be as large as the document's limit plus the
-    # rest of the form; every other body keeps the limit install() sets.
+    # rest of the form, a ledger import as its own limit; every other body keeps the limit
+    # install() sets.
     max_bytes = max_bytes_from_env()
     limits.allow_uploads(app, *(
         limits.Upload(path, max_form_bytes(max_bytes), FIELD, too_large(max_bytes))
-        for path in ("/v1/applications", "/v1/registrations")))
+        for path in ("/v1/applications", "/v1/registrations")), *LEDGER_UPLOADS)
     app.include_router(runtime.health_router())
     app.include_router(form_router(runtime, max_bytes))  # before the JSON routes of its paths
     app.include_router(router)
     app.include_router(staff_router(runtime))
     app.include_router(document_router(runtime))
+    app.include_router(ledger_router(runtime))
     return app

@@ -1,0 +1,222 @@
+"""A historical ledger (台账) imported over HTTP, for the staff console, in two steps (the
+`gongkai import` command reads and checks the same way, services/intake/domain/ledger_check.py):
+
+1. POST /v1/ledger-imports/check — the ledger and, optionally, the agency's published table-三
+   figures: every problem of both files by line and field, or the warnings about the published
+   figures and a summary of what would be imported, with a confirmation. Nothing is stored.
+2. POST /v1/ledger-imports — the same ledger again with that confirmation: imported whole or not
+   at all, and never twice (services/intake/service_layer/ledger_import.py).
+
+Between the steps intake keeps nothing: the confirmation is a token it signed that names the
+file's SHA-256, size and name, the agency, the staff member and an expiry (domain/confirmation.py),
+so the import takes exactly the bytes that were checked, or none. Registrars and approvers of the
+agency and city administrators may do both. Logs name the agency, the user and counts; never a
+cell of the file (names, ID numbers) nor its file name."""
+
+# No `from __future__ import annotations`: FastAPI must see the real types in the closures.
+import hashlib
+import logging
+import re
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from services.intake.domain import confirmation
+from services.intake.domain.ledger_check import LEDGER, PUBLISHED, CheckFailed, check_ledger
+from services.intake.service_layer.ledger_import import ImportRefused, admissible, import_ledger
+from shared.auth import Role, Staff, require_agency, require_role
+from shared.clock import local_date
+from shared.http import Problem, problem_response
+from shared.limits import Upload
+from shared.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+CHECK, IMPORT = "/v1/ledger-imports/check", "/v1/ledger-imports"
+# A 20,000-row ledger is 4–10 MB as CSV (less as XLSX); published figures are a few KB.
+LEDGER_MAX_BYTES = 24 * 1024 * 1024
+PUBLISHED_MAX_BYTES = 1024 * 1024
+MAX_FORM_BYTES = LEDGER_MAX_BYTES + PUBLISHED_MAX_BYTES + 64 * 1024
+LEDGER_TOO_LARGE = f"台账文件不得超过{LEDGER_MAX_BYTES // (1024 * 1024)}MB"
+UPLOADS = tuple(Upload(path, MAX_FORM_BYTES, LEDGER, LEDGER_TOO_LARGE) for path in (CHECK, IMPORT))
+ROLES = (Role.REGISTRAR, Role.APPROVER, Role.CITY_ADMIN)
+
+
+class FileInfo(BaseModel):
+    name: str
+    size: int
+    sha256: str
+
+
+class Summary(BaseModel):
+    rows: int
+    concluded: int
+    open: int
+    years: list[int]
+    first_received_on: date
+    last_received_on: date
+
+
+class LedgerChecked(BaseModel):
+    agency: str
+    file: FileInfo
+    summary: Summary
+    warnings: list[str]
+    confirmation: str
+    confirmation_expires_at: datetime
+
+
+class LedgerImported(BaseModel):
+    agency: str
+    file: FileInfo
+    rows: int
+    concluded: int
+    open: int
+
+
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No valid staff token"},
+    403: {"description": "Not a registrar, approver or city administrator, or another agency"},
+    404: {"description": "No such agency"},
+    409: {"description": "This file was imported before, or its case numbers are taken"},
+    413: {"description": f"The ledger is over {LEDGER_MAX_BYTES} bytes (published figures: "
+                         f"{PUBLISHED_MAX_BYTES})"},
+    422: {"description": "Every problem of the files, each with `field` (ledger or published), "
+                         "`line` (0: the file as a whole), `column`, `label` and `message`; or "
+                         "a missing or unusable file, agency or confirmation"},
+}
+AgencyField = Annotated[str | None, Form(max_length=64, description=(
+    "The agency whose ledger it is; staff of an agency may leave it out (their own), a city "
+    "administrator names one"))]
+
+
+def _name(upload: UploadFile) -> str:
+    """The file's own name without any folder (browsers on Windows once sent C:\\…\\x.csv)."""
+    return re.split(r"[\\/]", upload.filename or "")[-1].strip()[:200]
+
+
+async def _read(upload: UploadFile | None, field: str, limit: int, words: str) -> bytes | None:
+    if upload is None:
+        return None
+    content = await upload.read()
+    if not content and not _name(upload):
+        return None  # a browser's file input left empty
+    if len(content) > limit:
+        raise Problem(413, f"{words}不得超过{limit // (1024 * 1024)}MB", field=field)
+    return content
+
+
+def _agency(staff: Staff, named: str | None) -> str:
+    require_role(staff, *ROLES)
+    agency = (named or "").strip() or staff.agency
+    if not agency:
+        raise Problem(422, "请选择导入台账的行政机关", field="agency")
+    require_agency(staff, agency)
+    return agency
+
+
+def _problems(request: Request, failed: CheckFailed) -> JSONResponse:
+    errors = [{"field": p.file, "line": p.line, "column": p.field, "label": p.label,
+               "message": p.message} for p in failed.problems]
+    files = "、".join(dict.fromkeys({LEDGER: "台账", PUBLISHED: "公布数据"}[p.file]
+                                    for p in failed.problems))
+    log.info("%s %s -> 422 %d problems in %s", request.method, request.url.path,
+             len(errors), sorted({p.file for p in failed.problems}))
+    return problem_response(422, f"{files}有{len(errors)}处问题，未导入", title="台账不符合要求",
+                            errors=errors, instance=request.url.path)
+
+
+def _refused(request: Request, refused: ImportRefused) -> JSONResponse:
+    # The message may name the file as it was uploaded: it goes to the clerk, not the log.
+    log.info("%s %s -> %d ledger refused", request.method, request.url.path, refused.status)
+    return problem_response(refused.status, str(refused), errors=[
+        {"field": LEDGER, "message": str(refused)}], instance=request.url.path)
+
+
+def ledger_router(runtime: Runtime) -> APIRouter:
+    api = APIRouter(tags=["ledger import"])
+    staff_dep = Annotated[Staff, Depends(runtime.staff)]
+    key = confirmation.signing_key(runtime.secret)
+
+    @api.post(CHECK, response_model=LedgerChecked, responses=RESPONSES,
+              summary="Check a historical ledger (and published table-三 figures) before "
+                      "importing it; stores nothing")
+    async def check(
+        request: Request,
+        staff: staff_dep,
+        ledger: Annotated[UploadFile, File(description="The ledger, CSV or XLSX")],
+        published: Annotated[UploadFile | None, File(
+            description="Optional: the table-三 figures the agency published (CSV)")] = None,
+        agency: AgencyField = None,
+    ) -> Any:
+        agency_id = _agency(staff, agency)
+        data = await _read(ledger, LEDGER, LEDGER_MAX_BYTES, "台账文件")
+        figures = await _read(published, PUBLISHED, PUBLISHED_MAX_BYTES, "公布数据文件")
+        if data is None:
+            raise Problem(422, "请选择台账文件（CSV或XLSX）", field=LEDGER)
+        now = runtime.clock.now()
+        try:
+            checked = await run_in_threadpool(check_ledger, data, _name(ledger), figures,
+                                              today=local_date(now))
+        except CheckFailed as failed:
+            return _problems(request, failed)
+        file = FileInfo(name=_name(ledger), size=len(data),
+                        sha256=hashlib.sha256(data).hexdigest())
+        try:
+            async with runtime.engine.connect() as conn:
+                await admissible(conn, agency_id, checked.rows, file.sha256)
+        except ImportRefused as refused:
+            return _refused(request, refused)
+        token, expires = confirmation.issue(
+            key, confirmation.Checked(agency_id, staff.user, **file.model_dump()), now)
+        s = checked.summary
+        log.info("ledger checked for %s by %s: %d rows, %d warnings", agency_id, staff.user,
+                 s.rows, len(checked.warnings))
+        return LedgerChecked(
+            agency=agency_id, file=file, warnings=checked.warnings, confirmation=token,
+            confirmation_expires_at=expires,
+            summary=Summary(rows=s.rows, concluded=s.concluded, open=s.open, years=list(s.years),
+                            first_received_on=s.first_received_on,
+                            last_received_on=s.last_received_on))
+
+    @api.post(IMPORT, status_code=201, response_model=LedgerImported, responses=RESPONSES,
+              summary="Import the ledger a check confirmed: whole or not at all, never twice")
+    async def import_(
+        request: Request,
+        staff: staff_dep,
+        ledger: Annotated[UploadFile, File(description="The same file that was checked")],
+        confirmation_: Annotated[str, Form(alias="confirmation", max_length=4096, description=(
+            "The `confirmation` the check answered (valid for two hours)"))],
+        agency: AgencyField = None,
+    ) -> Any:
+        agency_id = _agency(staff, agency)
+        data = await _read(ledger, LEDGER, LEDGER_MAX_BYTES, "台账文件")
+        if data is None:
+            raise Problem(422, "请选择台账文件（CSV或XLSX）", field=LEDGER)
+        file = FileInfo(name=_name(ledger), size=len(data),
+                        sha256=hashlib.sha256(data).hexdigest())
+        now = runtime.clock.now()
+        try:
+            confirmation.verify(key, confirmation_, confirmation.Checked(
+                agency_id, staff.user, **file.model_dump()), now)
+        except confirmation.ConfirmationRefused as refused:
+            raise Problem(422, str(refused), field="confirmation") from None
+        try:
+            checked = await run_in_threadpool(check_ledger, data, file.name, None,
+                                              today=local_date(now))
+            done = await import_ledger(runtime.engine, runtime.clock, agency_id, checked.rows,
+                                       content=data, source=file.name, actor=staff.user)
+        except CheckFailed as failed:
+            return _problems(request, failed)
+        except ImportRefused as refused:
+            return _refused(request, refused)
+        log.info("ledger imported into %s by %s: %d rows (%d concluded, %d open)", agency_id,
+                 staff.user, done.rows, done.concluded, done.open)
+        return LedgerImported(agency=agency_id, file=file, rows=done.rows,
+                              concluded=done.concluded, open=done.open)
+
+    return api
