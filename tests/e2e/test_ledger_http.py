@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +157,19 @@ def test_a_good_ledger_is_checked_imported_once_and_counted(stack, agency):
                        == 10 and d, timeout=60)
     assert y2021["table3"]["disclosed"]["total"] == 10
     assert report(stack, 2019, AGENCY)["table3"]["carried_forward"]["total"] == 1
+
+
+def test_two_imports_of_one_file_at_the_same_moment_store_it_once(stack, agency):
+    content = ledger_bytes().replace(b"HTTP", b"RACE")
+    registrar = who(stack, "registrar")
+    files = {"ledger": ("race.csv", content, "text/csv")}
+    ticket = {"confirmation": post(stack, CHECK, registrar, files).json()["confirmation"]}
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: post(stack, IMPORT, registrar, files, ticket), range(4)))
+    assert sorted(a.status_code for a in answers) == [201, 409, 409, 409]
+    # When it was imported, on the services' clock (started at 2025-09-22 10:00, Shanghai).
+    assert all("该台账文件已于2025-09-22 " in a.json()["detail"] for a in answers
+               if a.status_code == 409)
 
 
 def test_only_the_agencys_registrars_approvers_and_city_administrators(stack, agency):

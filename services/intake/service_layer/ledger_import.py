@@ -119,9 +119,11 @@ async def import_ledger(engine: AsyncEngine, clock: Clock, agency_id: str,
                        for i, f in enumerate(facts)]
         await eventstore.append(conn, events, APPLICATIONS_TOPIC)  # one round trip
         await conn.execute(text(
-            """INSERT INTO ledger_imports (content_hash, agency_id, source, rows, imported_by)
-               VALUES (:h, :a, :s, :n, :by)"""),
-            {"h": content_hash, "a": agency_id, "s": source, "n": len(rows), "by": actor})
+            """INSERT INTO ledger_imports
+                   (content_hash, agency_id, source, rows, imported_by, imported_at)
+               VALUES (:h, :a, :s, :n, :by, :at)"""),
+            {"h": content_hash, "a": agency_id, "s": source, "n": len(rows), "by": actor,
+             "at": now})
     concluded = sum(1 for r in rows if r.outcome)
     return Imported(len(rows), concluded, len(rows) - concluded)
 
