@@ -1,10 +1,12 @@
 """The deployment artefacts (Dockerfile, deploy/): they parse, they agree with the code (ports,
 commands, metric names), and they keep the operating rules (healthchecks on /healthz, non-root,
-grace period, replication 3 and infinite retention). Tools are used when present: docker
-compose, kubectl (kustomize), promtool, and the kubernetes-validate schemas."""
+grace period, replication 3 and infinite retention, the services believing X-Forwarded-For from
+the portal only). Tools are used when present: docker compose, kubectl (kustomize), promtool,
+and the kubernetes-validate schemas."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -20,6 +22,9 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "k8s"
 PORTS = {"intake": 8081, "casework": 8082, "reporting": 8083, "notify": 8084}
+PORTAL_PORT = 8080
+# The portal's Deployments in Kubernetes and the face each serves (GONGKAI_PORTAL_FACES).
+PORTALS = {"portal-public": "public", "portal-staff": "staff"}
 EVENT_TOPICS = ("gongkai.agencies", "gongkai.applications", "gongkai.cases")
 K8S_VERSION = "1.30.0"  # the oldest Kubernetes the manifests are checked against
 
@@ -176,6 +181,49 @@ def test_compose_runs_each_service_with_a_healthcheck_on_healthz(compose: dict, 
     }
 
 
+def _default(value: str) -> str:
+    """The default of a compose variable "${NAME:-default}" (the value itself if plain)."""
+    match = re.fullmatch(r"\$\{\w+:-([^}]*)\}", str(value))
+    return match.group(1) if match else str(value)
+
+
+def test_compose_runs_the_portal_in_front_of_the_services(compose: dict) -> None:
+    from services.portal.config import FACES
+
+    portal = compose["services"]["portal"]
+    assert portal["command"] == ["python", "-m", "services.portal"]
+    assert portal["build"]["context"] == ".." and portal["build"]["dockerfile"] == "Dockerfile"
+    assert f"127.0.0.1:{PORTAL_PORT}/healthz" in " ".join(portal["healthcheck"]["test"])
+    assert any(str(p).endswith(f"{PORTAL_PORT}:{PORTAL_PORT}") for p in portal["ports"])
+    assert int(portal.get("stop_grace_period", "10s").rstrip("s")) >= 30
+    env = portal["environment"]
+    assert env["GONGKAI_HOST"] == "0.0.0.0" and env["GONGKAI_PORTAL_PORT"] == str(PORTAL_PORT)
+    assert _default(env["GONGKAI_PORTAL_FACES"]) in FACES
+    for name, port in PORTS.items():
+        assert env[f"GONGKAI_{name.upper()}_URL"] == f"http://{name}:{port}"
+    # A key shared by its replicas, required (":?"), never a value in the file.
+    assert env["GONGKAI_PORTAL_SECRET"].startswith("${GONGKAI_PORTAL_SECRET:?")
+    assert _default(env["GONGKAI_PORTAL_DEV_SIGNIN"]) != "1"
+    assert "DATABASE_URL" not in env and "KAFKA_BOOTSTRAP_SERVERS" not in env
+    assert set(_depends(portal)) == set(PORTS)
+
+
+def test_compose_services_believe_forwarded_addresses_from_the_portal_only(compose: dict) -> None:
+    portal = compose["services"]["portal"]
+    address = ipaddress.ip_address(portal["networks"]["default"]["ipv4_address"])
+    (pool,) = compose["networks"]["default"]["ipam"]["config"]
+    assert address in ipaddress.ip_network(pool["subnet"])
+    for name in PORTS:
+        # Exactly the portal's address: no network, no wildcard, nobody else's.
+        assert compose["services"][name]["environment"]["FORWARDED_ALLOW_IPS"] == str(address)
+    others = [s.get("networks", {}) for n, s in compose["services"].items() if n != "portal"]
+    assert not any(str(address) in str(networks) for networks in others)
+    # The portal believes the proxy in front of it (the gateway), not itself or everyone.
+    proxies = _default(portal["environment"]["FORWARDED_ALLOW_IPS"])
+    assert proxies not in ("*", str(address))
+    assert ipaddress.ip_address(proxies) == ipaddress.ip_address(pool["gateway"])
+
+
 def test_compose_migrates_once_before_the_services(compose: dict) -> None:
     migrate = compose["services"]["migrate"]
     assert migrate["command"] == ["gongkai", "migrate"]
@@ -310,17 +358,35 @@ def _non_root(pod: dict, container: dict) -> bool:
     return merged.get("runAsNonRoot") is True and merged.get("runAsUser", 1) != 0
 
 
-@pytest.mark.parametrize("name", PORTS)
-def test_each_deployment_probes_healthz_and_runs_safely(manifests: list[dict], name: str) -> None:
-    deployment = of_kind(manifests, "Deployment")[name]
+def _env(container: dict) -> dict[str, dict]:
+    return {e["name"]: e for e in container.get("env", [])}
+
+
+def _secret_refs(container: dict) -> dict[str, tuple[str, str]]:
+    """Variable → (Secret, key) for the variables a container reads from a Secret."""
+    return {name: (ref["name"], ref["key"]) for name, e in _env(container).items()
+            if (ref := e.get("valueFrom", {}).get("secretKeyRef"))}
+
+
+def _config_refs(container: dict) -> dict[str, str]:
+    """Variable → key of gongkai-config, for the variables read from the ConfigMap by key."""
+    return {name: ref["key"] for name, e in _env(container).items()
+            if (ref := e.get("valueFrom", {}).get("configMapKeyRef"))
+            and ref["name"] == "gongkai-config"}
+
+
+def _serves_safely(manifests: list[dict], deployment: dict, command: list[str], port: int,
+                   ) -> dict:
+    """The main container (returned) runs `command` on `port`, probes /healthz, and every
+    container runs non-root, read-only, without capabilities, bounded, on emptyDirs only."""
     pod, containers = _pod_and_containers(deployment)
     (main,) = pod["containers"]
-    assert main["command"] == ["python", "-m", f"services.{name}"]
-    assert any(p["containerPort"] == PORTS[name] for p in main["ports"])
+    assert main["command"] == command
+    assert any(p["containerPort"] == port for p in main["ports"])
     for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
         get = main[probe]["httpGet"]
         assert get["path"] == "/healthz", probe
-        assert _port_number(main, get["port"]) == PORTS[name], probe
+        assert _port_number(main, get["port"]) == port, probe
     assert deployment["spec"]["replicas"] >= 2
     assert pod["terminationGracePeriodSeconds"] >= 30
     mounts_by_volume = {v["name"]: v for v in pod["volumes"]}
@@ -337,13 +403,60 @@ def test_each_deployment_probes_healthz_and_runs_safely(manifests: list[dict], n
     mounted = {m["mountPath"] for m in main["volumeMounts"]}
     config = of_kind(manifests, "ConfigMap")["gongkai-config"]["data"]
     assert {"/tmp", config["GONGKAI_HOME"]} <= mounted
-    secrets = {e["name"]: e["valueFrom"]["secretKeyRef"]["name"]
-               for e in main["env"] if "valueFrom" in e and "secretKeyRef" in e["valueFrom"]}
-    assert secrets["DATABASE_URL"] == secrets["GONGKAI_JWT_SECRET"] == "gongkai-secrets"
     assert {"name": "gongkai-config"} in [e.get("configMapRef") for e in main["envFrom"]]
+    secret = of_kind(manifests, "Secret")["gongkai-secrets"]["stringData"]
+    for name, (source, key) in _secret_refs(main).items():
+        assert source == "gongkai-secrets" and key in secret, name
+    for name, key in _config_refs(main).items():
+        assert key in config, name
+    return main
 
 
 @pytest.mark.parametrize("name", PORTS)
+def test_each_deployment_probes_healthz_and_runs_safely(manifests: list[dict], name: str) -> None:
+    deployment = of_kind(manifests, "Deployment")[name]
+    main = _serves_safely(manifests, deployment, ["python", "-m", f"services.{name}"],
+                          PORTS[name])
+    secrets = _secret_refs(main)
+    assert secrets["DATABASE_URL"] == ("gongkai-secrets", "DATABASE_URL")
+    assert secrets["GONGKAI_JWT_SECRET"] == ("gongkai-secrets", "GONGKAI_JWT_SECRET")
+
+
+@pytest.mark.parametrize("name", PORTALS)
+def test_each_portal_deployment_serves_one_face_and_holds_no_service_secret(
+        manifests: list[dict], name: str) -> None:
+    deployment = of_kind(manifests, "Deployment")[name]
+    main = _serves_safely(manifests, deployment, ["python", "-m", "services.portal"],
+                          PORTAL_PORT)
+    env = _env(main)
+    assert env["GONGKAI_PORTAL_FACES"]["value"] == PORTALS[name]
+    assert env["GONGKAI_PORTAL_PORT"]["value"] == str(PORTAL_PORT)
+    services = of_kind(manifests, "Service")
+    for service, port in PORTS.items():
+        assert env[f"GONGKAI_{service.upper()}_URL"]["value"] == f"http://{service}:{port}"
+        assert services[service]["spec"]["ports"][0]["port"] == port
+    # Its own key, shared by its replicas; neither the database nor the token-signing key.
+    secret, key = _secret_refs(main)["GONGKAI_PORTAL_SECRET"]
+    assert key.startswith("GONGKAI_PORTAL_")
+    assert not {"DATABASE_URL", "GONGKAI_JWT_SECRET"} & set(_secret_refs(main))
+    assert not {"DATABASE_URL", "GONGKAI_JWT_SECRET"} & set(env)
+    # The development sign-in is never on here, nor in the ConfigMap every pod reads.
+    config = of_kind(manifests, "ConfigMap")["gongkai-config"]["data"]
+    assert "GONGKAI_PORTAL_DEV_SIGNIN" not in env and "GONGKAI_PORTAL_DEV_SIGNIN" not in config
+    assert "FORWARDED_ALLOW_IPS" in _config_refs(main)
+
+
+def test_the_two_portals_do_not_share_a_key(manifests: list[dict]) -> None:
+    deployments = of_kind(manifests, "Deployment")
+    keys = {_secret_refs(_pod_and_containers(deployments[name])[0]["containers"][0])[
+        "GONGKAI_PORTAL_SECRET"] for name in PORTALS}
+    assert len(keys) == len(PORTALS)  # the internet-facing pods cannot sign staff sessions
+
+
+DEPLOYMENT_PORTS = {**PORTS, **dict.fromkeys(PORTALS, PORTAL_PORT)}
+
+
+@pytest.mark.parametrize("name", DEPLOYMENT_PORTS)
 def test_each_deployment_has_a_service_on_its_port(manifests: list[dict], name: str) -> None:
     deployment = of_kind(manifests, "Deployment")[name]
     service = of_kind(manifests, "Service")[name]
@@ -352,7 +465,72 @@ def test_each_deployment_has_a_service_on_its_port(manifests: list[dict], name: 
     assert deployment["spec"]["selector"]["matchLabels"].items() <= labels.items()
     (port,) = service["spec"]["ports"]
     (main,) = deployment["spec"]["template"]["spec"]["containers"]
-    assert port["port"] == PORTS[name] == _port_number(main, port["targetPort"])
+    assert port["port"] == DEPLOYMENT_PORTS[name] == _port_number(main, port["targetPort"])
+    others = [d for n, d in of_kind(manifests, "Deployment").items() if n != name]
+    assert not any(service["spec"]["selector"].items()
+                   <= d["spec"]["template"]["metadata"]["labels"].items() for d in others)
+
+
+def test_every_deployment_has_a_disruption_budget(manifests: list[dict]) -> None:
+    budgets = of_kind(manifests, "PodDisruptionBudget").values()
+    for name, deployment in of_kind(manifests, "Deployment").items():
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        assert any(selects(b["spec"]["selector"], labels) and b["spec"]["minAvailable"] >= 1
+                   for b in budgets), name
+
+
+def selects(selector: dict, labels: dict[str, str]) -> bool:
+    """Whether a Kubernetes label selector (matchLabels, matchExpressions) selects `labels`."""
+    if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
+        return False
+    for e in selector.get("matchExpressions", []):
+        present, values = e["key"] in labels, e.get("values", [])
+        if not {"In": present and labels.get(e["key"]) in values,
+                "NotIn": not (present and labels.get(e["key"]) in values),
+                "Exists": present, "DoesNotExist": not present}[e["operator"]]:
+            return False
+    return True
+
+
+def test_the_label_selector_helper() -> None:
+    selector = {"matchLabels": {"a": "1"},
+                "matchExpressions": [{"key": "c", "operator": "In", "values": ["x", "y"]}]}
+    assert selects(selector, {"a": "1", "c": "y", "d": "z"})
+    assert not selects(selector, {"a": "1", "c": "z"})
+    assert not selects(selector, {"a": "2", "c": "x"})
+    assert not selects({"matchExpressions": [{"key": "c", "operator": "Exists"}]}, {})
+
+
+def test_the_services_believe_forwarded_addresses_from_the_portal_only(
+        manifests: list[dict]) -> None:
+    """uvicorn takes the client address from X-Forwarded-For when the peer is in
+    FORWARDED_ALLOW_IPS. Pod addresses change, so the services name the pod network there, and
+    a NetworkPolicy lets no gongkai pod but the portal's connect to them."""
+    config = of_kind(manifests, "ConfigMap")["gongkai-config"]["data"]
+    deployments = of_kind(manifests, "Deployment")
+    pod_labels = {n: d["spec"]["template"]["metadata"]["labels"] for n, d in deployments.items()}
+    policies = list(of_kind(manifests, "NetworkPolicy").values())
+    for name in PORTS:
+        main = deployments[name]["spec"]["template"]["spec"]["containers"][0]
+        trusted = config[_config_refs(main)["FORWARDED_ALLOW_IPS"]]
+        for entry in trusted.split(","):
+            assert ipaddress.ip_network(entry.strip()).prefixlen > 0, trusted  # never everyone
+        governing = [p for p in policies if selects(p["spec"]["podSelector"], pod_labels[name])]
+        assert governing, f"no NetworkPolicy governs {name}"
+        admitted: set[str] = set()
+        for policy in governing:
+            assert "Ingress" in policy["spec"]["policyTypes"]
+            for rule in policy["spec"].get("ingress", []):
+                assert rule.get("from"), f"{policy['metadata']['name']}: a rule open to all"
+                assert {p["port"] for p in rule["ports"]} == {"http"}
+                for peer in rule["from"]:
+                    assert "ipBlock" not in peer
+                    if "podSelector" in peer and "namespaceSelector" not in peer:
+                        admitted |= {n for n, labels in pod_labels.items()
+                                     if selects(peer["podSelector"], labels)}
+                    else:  # another namespace: Prometheus's, named, not every namespace
+                        assert peer["namespaceSelector"].get("matchLabels"), peer
+        assert admitted == set(PORTALS), (name, admitted)
 
 
 def test_the_topic_job_creates_replicated_topics_kept_forever(manifests: list[dict]) -> None:
@@ -383,7 +561,8 @@ def test_the_migration_job_runs_gongkai_migrate(manifests: list[dict]) -> None:
 def test_the_secret_holds_placeholders_only(manifests: list[dict]) -> None:
     secret = of_kind(manifests, "Secret")["gongkai-secrets"]
     data = secret["stringData"]
-    assert {"DATABASE_URL", "GONGKAI_JWT_SECRET", "GONGKAI_SMTP_PASSWORD"} <= data.keys()
+    assert {"DATABASE_URL", "GONGKAI_JWT_SECRET", "GONGKAI_SMTP_PASSWORD",
+            "GONGKAI_PORTAL_SECRET", "GONGKAI_PORTAL_PUBLIC_SECRET"} <= data.keys()
     assert all("CHANGE-ME" in value for value in data.values())
     config = of_kind(manifests, "ConfigMap")["gongkai-config"]["data"]
     assert not any(re.search(r"PASSWORD|SECRET|DATABASE_URL", key) for key in config)
