@@ -20,6 +20,11 @@ class PortalConfig:
     idle_minutes: int
     secure_cookies: bool
     oidc_issuer: str | None
+    # Sign-in with the identity provider the services trust (GONGKAI_OIDC_*): this portal's
+    # client at the provider, and the address people reach it at (for the redirect URI).
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    public_url: str | None = None
 
     @property
     def public(self) -> bool:
@@ -29,6 +34,10 @@ class PortalConfig:
     def staff(self) -> bool:
         return self.faces in ("staff", "both")
 
+    @property
+    def oidc_signin(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
+
     @classmethod
     def from_env(cls, settings: Settings) -> PortalConfig:
         faces = os.environ.get("GONGKAI_PORTAL_FACES", "both")
@@ -37,10 +46,23 @@ class PortalConfig:
         # Each service at GONGKAI_<SERVICE>_URL, else on loopback at its configured port.
         urls = {s: os.environ.get(f"GONGKAI_{s.upper()}_URL")
                 or f"http://127.0.0.1:{settings.ports[s]}" for s in SERVICES}
+        public_url = (os.environ.get("GONGKAI_PORTAL_URL") or "").rstrip("/") or None
+        if public_url and not public_url.startswith(("https://", "http://")):
+            raise ValueError("GONGKAI_PORTAL_URL must be an http(s) address, e.g. "
+                             "https://gongkai.example.gov.cn")
+        env = os.environ
+        if (env.get("GONGKAI_OIDC_ISSUER") and env.get("GONGKAI_PORTAL_OIDC_CLIENT_ID")
+                and not (env.get("GONGKAI_OIDC_AUDIENCE") and env.get("GONGKAI_OIDC_JWKS_URL"))):
+            # The console reads the person from the access token as the services will.
+            raise ValueError("sign-in with GONGKAI_PORTAL_OIDC_CLIENT_ID needs the services' "
+                             "GONGKAI_OIDC_AUDIENCE and GONGKAI_OIDC_JWKS_URL too")
         return cls(
             faces=faces, service_urls=urls, home=settings.home,
             dev_signin=os.environ.get("GONGKAI_PORTAL_DEV_SIGNIN") == "1",
             idle_minutes=int(os.environ.get("GONGKAI_PORTAL_IDLE_MINUTES", "30")),
             secure_cookies=os.environ.get("GONGKAI_PORTAL_SECURE_COOKIES", "0") == "1",
             oidc_issuer=os.environ.get("GONGKAI_OIDC_ISSUER") or None,
+            oidc_client_id=os.environ.get("GONGKAI_PORTAL_OIDC_CLIENT_ID") or None,
+            oidc_client_secret=os.environ.get("GONGKAI_PORTAL_OIDC_CLIENT_SECRET") or None,
+            public_url=public_url,
         )

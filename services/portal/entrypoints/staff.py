@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from services.portal.adapters.oidc import token_expired
 from services.portal.adapters.sessions import COOKIE, Session, new_session
 from services.portal.domain.application_form import (
     check_application,
@@ -48,7 +49,8 @@ class SignInNeeded(Exception):
 def _session(request: Request) -> Session:
     session = request.app.state.signer.load(
         request.cookies.get(COOKIE), time.time(), request.app.state.config.idle_minutes * 60)
-    if session is None:
+    # A session never outlives its token (the identity provider's access token, say).
+    if session is None or token_expired(session.token, request.app.state.clock.now()):
         raise SignInNeeded()
     request.state.session = session
     return session
@@ -109,7 +111,7 @@ async def signin(request: Request, next: str | None = None) -> HTMLResponse:
         staff.append({"agency": "", "agency_name": "全市", "role": "city_admin",
                       "label": "全市 · 市级管理员"})
     return render(request, "staff/signin.html", staff=staff, next=_safe_next(next),
-                  oidc=config.oidc_issuer)
+                  oidc=config.oidc_signin)
 
 
 @router.post("/signin/dev")
