@@ -16,6 +16,7 @@ from services.portal.adapters.services import Services, ServiceUnavailable
 from services.portal.adapters.sessions import Signer, portal_secret
 from services.portal.config import PortalConfig
 from services.portal.entrypoints import attention, pages, public, staff
+from services.portal.entrypoints import ledger as ledger_import
 from services.portal.entrypoints import oidc as oidc_signin
 from shared.clock import clock_from_setting
 from shared.settings import Settings
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if config.staff:
         app.include_router(staff.router)
         app.include_router(oidc_signin.router)
+        app.include_router(ledger_import.router)
         app.include_router(attention.router)
     if not config.public:
         @app.get("/", include_in_schema=False)
