@@ -5,6 +5,7 @@ brings them back signed in, with the provider's access token as their session's 
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 from fastapi import APIRouter, Request
@@ -107,8 +108,9 @@ async def callback(request: Request) -> Response:
         if q.get("iss") and q["iss"] != provider.issuer:  # RFC 9207: not a mixed-up provider
             raise SignInFailed("state", "iss of the response is not the issuer")
         if q.get("error") or not q.get("code"):
-            code = q.get("error") or "no code"
-            raise SignInFailed("denied", code if code.replace("_", "").isalpha() else "error")
+            code = q.get("error") or "no code"  # RFC 6749's codes only: the log is ours
+            raise SignInFailed("denied", code if re.fullmatch(r"[a-z_ ]{1,40}", code)
+                               else "error")
         token, staff = await provider.sign_in(q["code"], pending, request.app.state.clock.now())
     except SignInFailed as exc:
         return _failed(request, exc)
