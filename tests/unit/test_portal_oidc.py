@@ -87,6 +87,7 @@ def test_the_state_cookie_is_signed_short_lived_and_not_a_session() -> None:
     data, mac = cookie.rsplit(".", 1)
     assert unseal(SECRET, data[:-2] + "xx." + mac, now) is None  # altered
     assert unseal(SECRET, None, now) is None and unseal(SECRET, "junk", now) is None
+    assert unseal(SECRET, data + ".签名", now) is None
     # Signed with a key of its own: it does not load as a session, nor a session as it.
     assert Signer(SECRET).load(cookie, now, 3600) is None
     session = Signer(SECRET).dump(new_session("t", "u", "a", ["auditor"], now))

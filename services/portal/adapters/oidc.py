@@ -95,7 +95,7 @@ def unseal(secret: bytes, cookie: str | None, now: float) -> Pending | None:
     if not cookie or "." not in cookie:
         return None
     data, mac = cookie.rsplit(".", 1)
-    if not hmac.compare_digest(mac, _state_mac(secret, data.encode())):
+    if not hmac.compare_digest(mac.encode(), _state_mac(secret, data.encode()).encode()):
         return None
     try:
         raw = json.loads(base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)))
