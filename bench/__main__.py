@@ -2,7 +2,8 @@
 servers: `python -m bench` (all, default sizes, about 5½ minutes on 2 cores) or
 `python -m bench intake pipeline` (some). Each is also runnable alone:
 `python -m bench.deadlines`, `bench.sqlcost`, `bench.peer`, `bench.intake`, `bench.pipeline`,
-`bench.statements`, `bench.replay`; `python -m bench.hotspots FILE` summarises a py-spy profile.
+`bench.statements`, `bench.replay`, `bench.portal`; `python -m bench.hotspots FILE`
+summarises a py-spy profile.
 Prints figures; asserts nothing."""
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "pipeline": [],
     "statements": ["--applications", "1000"],
     "replay": [],
+    "portal": ["--cases", "10000"],
 }
 
 

@@ -113,3 +113,4 @@ def test_a_session_cookie_cannot_be_forged_and_expires_when_idle() -> None:
     data, mac = cookie.rsplit(".", 1)
     assert signer.load(data[:-2] + "AA." + mac, 1001.0, idle_seconds=1800) is None
     assert Signer(b"x" * 32).load(cookie, 1001.0, idle_seconds=1800) is None
+    assert signer.load(data + ".签名", 1001.0, idle_seconds=1800) is None

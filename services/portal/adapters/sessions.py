@@ -57,7 +57,8 @@ class Signer:
         if not cookie or "." not in cookie:
             return None
         data, mac = cookie.rsplit(".", 1)
-        if not hmac.compare_digest(mac, self._mac(data.encode())):
+        # Bytes, not str: compare_digest refuses non-ASCII text, which a forged cookie may hold.
+        if not hmac.compare_digest(mac.encode(), self._mac(data.encode()).encode()):
             return None
         try:
             padded = data + "=" * (-len(data) % 4)
