@@ -4,21 +4,15 @@ imports the agency's historical ledger in two steps through intake's API (POST
 check's result (every problem by line and field, the warnings about the published figures, a
 summary); a confirm button; then how many cases were created.
 
-Between check and import the file travels with the page, not in a table: the check's page holds
-the checked bytes (base64, in a hidden field of the confirm form, with the file's name) beside
-the confirmation intake signed for them (the file's SHA-256, size and name, the agency, the
-staff member, two hours; services/intake/domain/confirmation.py). Confirming posts them back
-and the portal hands them to intake, which imports them only if they are exactly what it
-checked, for the same person and agency, in time; any other byte is refused and nothing is
-stored. So neither the portal nor intake keeps anything between the steps, and the clerk does
-not choose the file twice. The price is page weight: the check page is 4/3 of the file (a
-20,000-row CSV of ~5 MB gives a ~7 MB page), sent once on the intranet and, like every console
-page, not cached (no-store)."""
+Between check and import intake keeps the checked file, for the staff member and agency that
+checked it, for two hours (services/intake/entrypoints/ledger.py); the check's page carries only
+its `check_id` in the confirm form (with the CSRF token and the agency), so the page stays a few
+KB whatever the file's size, and the clerk does not choose the file twice. Confirming posts the
+id back and the portal hands it to intake, which imports exactly the bytes it checked, once; the
+portal keeps nothing."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 from urllib.parse import urlencode
 
@@ -41,8 +35,7 @@ ROLES = ("registrar", "approver", "city_admin")
 MB = 1024 * 1024
 LEDGER_MAX = 24 * MB  # intake's limit (services/intake/entrypoints/ledger.py)
 PUBLISHED_MAX = 1 * MB
-# The confirm form carries the ledger as base64 text: a form part up to 4/3 of the file.
-FORM_PART_MAX = LEDGER_MAX * 4 // 3 + MB
+FORM_PART_MAX = LEDGER_MAX + MB  # the check's form: the ledger is its largest part
 TIMEOUT = 300.0  # a 20,000-row import takes seconds; the default 15 s is for pages
 LABELS = {"agency": "行政机关", "ledger": "台账文件", "published": "公布数据文件"}
 FILES = {"ledger": "台账", "published": "公布数据"}
@@ -92,7 +85,7 @@ async def _show(request: Request, session: Session, *, agency: str = "", status:
     agencies = listed.body if listed.ok else []
     agency = session.agency or agency
     names = {a["id"]: a["name"] for a in agencies}
-    for name, empty in (("errors", {}), ("problems", {}), ("checked", None), ("carry", None),
+    for name, empty in (("errors", {}), ("problems", {}), ("checked", None),
                         ("imported", None)):
         context.setdefault(name, empty)
     queue = "/staff/" + (f"?{urlencode({'agency': agency})}" if session.city_admin else "")
@@ -164,9 +157,7 @@ async def _check(request: Request, session: Session, form: Any) -> Response:
         context: dict[str, Any] = {}
         _answered(answer, context)
         return await _show(request, session, agency=agency, status=answer.status, **context)
-    return await _show(request, session, agency=agency, checked=answer.body, carry={
-        "name": ledger[0], "content": base64.b64encode(ledger[1]).decode(),
-        "confirmation": answer.body["confirmation"]})
+    return await _show(request, session, agency=agency, checked=answer.body)
 
 
 @router.post("/import/confirm", response_class=HTMLResponse)
@@ -178,19 +169,13 @@ async def _confirm(request: Request, session: Session, form: Any) -> Response:
     if not _allowed(session):
         return _forbidden(request)
     agency = session.agency or str(form.get("agency") or "")
-    name = str(form.get("ledger_name") or "")
-    try:
-        content = base64.b64decode(str(form.get("ledger_content") or ""), validate=True)
-    except (binascii.Error, ValueError):
-        content = b""
-    if not content or not agency:
+    check_id = str(form.get("check_id") or "").strip()
+    if not check_id or not agency:
         return await _show(request, session, agency=agency, status=422, errors={
             "_form": "确认信息不完整，请重新选择台账文件并检查。"})
     answer = await request.app.state.services.post(
         "intake", "/v1/ledger-imports", token=session.token,
-        files={"ledger": (name, content, "application/octet-stream")},
-        data={"confirmation": str(form.get("confirmation") or ""), "agency": agency},
-        timeout=TIMEOUT)
+        json={"check_id": check_id, "agency": agency}, timeout=TIMEOUT)
     if answer.status == 401:
         raise SignInNeeded()
     if not answer.ok:
