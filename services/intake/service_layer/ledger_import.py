@@ -1,7 +1,9 @@
 """Historical ledger import: every row becomes the facts a live case produces (submission,
 receipt, and the outcome the ledger records), all in one transaction: a file is imported whole
 or not at all, and never twice. Imports run one at a time (a transaction-scoped advisory lock),
-so two imports of one file at the same moment still store it once."""
+so two imports of one file at the same moment still store it once. An import of a check the
+staff console made (service_layer/ledger_checks.py) deletes that check in the same transaction,
+so one check is imported at most once."""
 
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from services.intake.adapters import repository
 from services.intake.domain.application import case_number
 from services.intake.domain.ledger import LedgerRow
+from services.intake.domain.ledger_checks import ABSENT, CheckRefused
+from services.intake.service_layer import ledger_checks
 from shared import eventstore
 from shared.clock import SHANGHAI, Clock
 from shared.contracts import APPLICATIONS_TOPIC
@@ -101,11 +105,16 @@ async def admissible(conn: AsyncConnection, agency_id: str, rows: list[LedgerRow
 
 async def import_ledger(engine: AsyncEngine, clock: Clock, agency_id: str,
                         rows: list[LedgerRow], *, content: bytes, source: str,
-                        actor: str) -> Imported:
+                        actor: str, check_id: uuid.UUID | None = None) -> Imported:
+    """Imports `rows` (read from `content`); with `check_id`, only if that check of these bytes
+    is still there and unexpired, and deletes it (else `CheckRefused`, 404)."""
     content_hash = hashlib.sha256(content).hexdigest()
     now = clock.now()
     async with engine.begin() as conn:
         await conn.execute(text(_LOCK))
+        if check_id is not None and not await ledger_checks.consume(conn, check_id,
+                                                                    content_hash, now):
+            raise CheckRefused(ABSENT, 404)
         agency = await admissible(conn, agency_id, rows, content_hash)
         numbers = await _numbers(conn, agency, rows)
         correlation = uuid.uuid4()
