@@ -1,12 +1,15 @@
-"""The ledger import over HTTP, on the real stack: a check that stores nothing and names every
-problem, an import of exactly the checked file, whole and once, and only by the agency's own
-registrars, approvers or a city administrator."""
+"""The ledger import over HTTP, on the real stack: a check that names every problem and stores
+nothing when there is one, and keeps a file that passes under a `check_id`; an import of exactly
+the kept file, by the person and agency that checked it, within two hours, whole and once; and
+only by the agency's own registrars, approvers or a city administrator."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +72,24 @@ def post(stack, path: str, headers: dict[str, str], files: dict[str, Any],
                       timeout=120)
 
 
+def import_(stack, headers: dict[str, str], check_id: Any, **more: Any) -> httpx.Response:
+    return httpx.post(stack.url("intake") + IMPORT, headers=headers,
+                      json={"check_id": str(check_id), **more}, timeout=120)
+
+
+def checks(stack) -> list[Any]:
+    """The checks intake keeps for the agency."""
+    return query(stack, """SELECT check_id, checked_by, name, size, sha256, content, checked_at,
+                                  expires_at FROM intake.ledger_checks WHERE agency_id = $1
+                           ORDER BY checked_at""", AGENCY)
+
+
+def now(stack):
+    from shared.clock import clock_from_setting
+
+    return clock_from_setting(stack.settings.clock).now()
+
+
 def stored(stack) -> tuple[int, int]:
     """What intake holds of the agency: events, and ledger imports."""
     [events] = query(stack, "SELECT count(*) FROM intake.events WHERE agency = $1", AGENCY)
@@ -95,17 +116,25 @@ def test_a_bad_ledger_is_answered_with_every_problem_and_nothing_is_stored(stack
     assert channel == {"field": "ledger", "line": 3, "column": "channel", "label": "申请方式",
                        "message": "申请方式“飞鸽”无法识别"}
     assert body["detail"] == f"台账、公布数据有{len(found)}处问题，未导入"
+    assert "check_id" not in body
 
-    # The import takes no confirmation but its own; nor does a bad file get through it.
-    refused = post(stack, IMPORT, who(stack, "registrar"),
-                   {"ledger": ("台账.csv", BAD.encode(), "text/csv")},
-                   data={"confirmation": "made-up"})
-    assert refused.status_code == 422, refused.text
-    assert refused.json()["errors"][0]["field"] == "confirmation"
+    # The import takes a check's id and nothing else: not a made-up one, nor a file.
+    made_up = import_(stack, who(stack, "registrar"), uuid.uuid4())
+    assert made_up.status_code == 404, made_up.text
+    assert made_up.json()["errors"] == [{"field": "check_id", "message": (
+        "未找到这次检查的结果（可能已经导入或已过期），请重新检查台账后再导入")}]
+    not_an_id = import_(stack, who(stack, "registrar"), "made-up")
+    assert not_an_id.status_code == 422
+    assert not_an_id.json()["errors"][0]["field"] == "check_id"
+    old_form = post(stack, IMPORT, who(stack, "registrar"),
+                    {"ledger": ("台账.csv", BAD.encode(), "text/csv")},
+                    data={"confirmation": "made-up"})
+    assert old_form.status_code == 422, old_form.text
     assert stored(stack) == before == (1, 0)  # the agency's configuration only
+    assert checks(stack) == []
 
 
-def test_a_good_ledger_is_checked_imported_once_and_counted(stack, agency):
+def test_a_good_ledger_is_checked_kept_imported_once_and_counted(stack, agency):
     content = ledger_bytes()
     registrar = who(stack, "registrar", user="lc-clerk")
     checked = post(stack, CHECK, registrar, {
@@ -122,35 +151,53 @@ def test_a_good_ledger_is_checked_imported_once_and_counted(stack, agency):
                                "last_received_on": "2021-12-06"}
     assert any("2020年公布的“二、上年结转”不等于2019年公布的“四、结转下年度继续办理”" in w
                for w in body["warnings"])
-    assert stored(stack) == (1, 0)  # a check stores nothing
+    assert "confirmation" not in body
+    check_id = uuid.UUID(body["check_id"])
+    assert stored(stack) == (1, 0)  # nothing imported yet
 
-    ticket = {"confirmation": body["confirmation"]}
-    # The confirmation fits only the file, the person and the agency it was given for.
-    other_bytes = post(stack, IMPORT, registrar,
-                       {"ledger": ("ledger_http.csv", content + b"\n", "text/csv")}, ticket)
-    assert other_bytes.status_code == 422
-    assert other_bytes.json()["detail"] == "导入的文件与检查时的文件不同，请重新检查台账后再导入"
-    colleague = post(stack, IMPORT, who(stack, "approver", user="someone-else"),
-                     {"ledger": ("ledger_http.csv", content, "text/csv")}, ticket)
-    assert colleague.status_code == 422
-    assert stored(stack) == (1, 0)
+    # Intake keeps the file as checked, for this person, for two hours.
+    [kept] = checks(stack)
+    assert kept["check_id"] == check_id and kept["checked_by"] == "lc-clerk"
+    assert (kept["name"], kept["size"], kept["sha256"]) == (
+        "ledger_http.csv", len(content), hashlib.sha256(content).hexdigest())
+    assert bytes(kept["content"]) == content
+    assert (kept["expires_at"] - kept["checked_at"]).total_seconds() == 2 * 3600
+    assert datetime.fromisoformat(body["expires_at"]) == kept["expires_at"]
 
-    imported = post(stack, IMPORT, registrar,
-                    {"ledger": ("ledger_http.csv", content, "text/csv")}, ticket)
+    # The check is its maker's: a colleague, the same name in another agency and a city
+    # administrator are told there is no such check; naming another agency is refused as ever.
+    for other in (who(stack, "approver", user="someone-else"),
+                  who(stack, "registrar", agency="e2e-other", user="lc-clerk"),
+                  who(stack, "city_admin", agency=None, user="lc-clerk-admin")):
+        refused = import_(stack, other, check_id)
+        assert refused.status_code == 404, refused.text
+        assert refused.json()["errors"][0]["field"] == "check_id"
+    named = import_(stack, who(stack, "registrar", agency="e2e-other", user="lc-clerk"),
+                    check_id, agency=AGENCY)
+    assert named.status_code == 403, named.text
+    wrong_agency = import_(stack, who(stack, "city_admin", agency=None, user="lc-clerk"),
+                           check_id, agency="e2e-other")
+    assert wrong_agency.status_code == 404, wrong_agency.text
+    assert stored(stack) == (1, 0) and len(checks(stack)) == 1
+
+    imported = import_(stack, registrar, check_id)
     assert imported.status_code == 201, imported.text
     assert imported.json() == {"agency": AGENCY, "file": body["file"], "rows": 23,
                                "concluded": 23, "open": 0}
     events, imports = stored(stack)
     assert imports == 1 and events == 1 + 23 * 3  # submitted, received, outcome per row
+    assert checks(stack) == []  # used up in the import's transaction
+    [record] = query(stack, "SELECT source, imported_by FROM intake.ledger_imports "
+                            "WHERE agency_id = $1", AGENCY)
+    assert tuple(record) == ("ledger_http.csv", "lc-clerk")
 
-    again = post(stack, IMPORT, registrar,
-                 {"ledger": ("ledger_http.csv", content, "text/csv")}, ticket)
-    assert again.status_code == 409, again.text
-    assert "不能重复导入" in again.json()["detail"]
-    assert again.json()["errors"][0]["field"] == "ledger"
+    again = import_(stack, registrar, check_id)
+    assert again.status_code == 404, again.text
+    assert again.json()["errors"][0]["field"] == "check_id"
     rechecked = post(stack, CHECK, registrar, {"ledger": ("copy.csv", content, "text/csv")})
     assert rechecked.status_code == 409 and "不能重复导入" in rechecked.json()["detail"]
-    assert stored(stack) == (events, 1)
+    assert rechecked.json()["errors"][0]["field"] == "ledger"
+    assert stored(stack) == (events, 1) and checks(stack) == []
 
     # The cases flow on like the CLI's: reporting counts them as the ledger says.
     y2021 = eventually(lambda: (d := report(stack, 2021, AGENCY))["table3"]["new"]["total"]
@@ -159,17 +206,55 @@ def test_a_good_ledger_is_checked_imported_once_and_counted(stack, agency):
     assert report(stack, 2019, AGENCY)["table3"]["carried_forward"]["total"] == 1
 
 
-def test_two_imports_of_one_file_at_the_same_moment_store_it_once(stack, agency):
-    content = ledger_bytes().replace(b"HTTP", b"RACE")
+def test_two_imports_at_the_same_moment_store_a_file_once(stack, agency):
     registrar = who(stack, "registrar")
-    files = {"ledger": ("race.csv", content, "text/csv")}
-    ticket = {"confirmation": post(stack, CHECK, registrar, files).json()["confirmation"]}
+    # One check sent four times: one import, the check is gone for the others.
+    files = {"ledger": ("race.csv", ledger_bytes().replace(b"HTTP", b"RACE"), "text/csv")}
+    check_id = post(stack, CHECK, registrar, files).json()["check_id"]
     with ThreadPoolExecutor(4) as pool:
-        answers = list(pool.map(lambda _: post(stack, IMPORT, registrar, files, ticket), range(4)))
-    assert sorted(a.status_code for a in answers) == [201, 409, 409, 409]
+        answers = list(pool.map(lambda _: import_(stack, registrar, check_id), range(4)))
+    assert sorted(a.status_code for a in answers) == [201, 404, 404, 404]
+
+    # Two checks of one file, both before it was imported: the file is still imported once.
+    files = {"ledger": ("twin.csv", ledger_bytes().replace(b"HTTP", b"TWIN"), "text/csv")}
+    twins = [post(stack, CHECK, registrar, files).json()["check_id"] for _ in range(2)]
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda c: import_(stack, registrar, c), twins))
+    assert sorted(a.status_code for a in answers) == [201, 409]
     # When it was imported, on the services' clock (started at 2025-09-22 10:00, Shanghai).
-    assert all("该台账文件已于2025-09-22 " in a.json()["detail"] for a in answers
-               if a.status_code == 409)
+    [refused] = [a for a in answers if a.status_code == 409]
+    assert "该台账文件已于2025-09-22 " in refused.json()["detail"]
+    assert "不能重复导入" in refused.json()["detail"]
+
+
+def test_a_check_expires_after_two_hours_and_is_then_deleted(stack, agency):
+    registrar = who(stack, "registrar", user="late-clerk")
+    content = ledger_bytes().replace(b"HTTP", b"LATE")
+    at = now(stack)
+    late, foreign = uuid.uuid4(), uuid.uuid4()
+    for check_id, user in ((late, "late-clerk"), (foreign, "someone-else")):
+        query(stack, """INSERT INTO intake.ledger_checks
+                            (check_id, agency_id, checked_by, name, size, sha256, content,
+                             checked_at, expires_at)
+                        VALUES ($1, $2, $3, 'late.csv', $4, $5, $6, $7, $8)""",
+              check_id, AGENCY, user, len(content), hashlib.sha256(content).hexdigest(),
+              content, at - timedelta(hours=2, minutes=1), at - timedelta(minutes=1))
+
+    expired = import_(stack, registrar, late)
+    assert expired.status_code == 410, expired.text
+    assert expired.json()["errors"] == [{"field": "check_id", "message": (
+        "检查结果已过期（检查后2小时内有效），请重新检查台账后再导入")}]
+    assert import_(stack, registrar, foreign).status_code == 404  # not hers: absent
+    assert {c["check_id"] for c in checks(stack)} >= {late, foreign}
+
+    # The next check, anyone's, deletes what has expired.
+    fresh = post(stack, CHECK, who(stack, "registrar"),
+                 {"ledger": ("fresh.csv", content, "text/csv")})
+    assert fresh.status_code == 200, fresh.text
+    left = {c["check_id"] for c in checks(stack)}
+    assert late not in left and foreign not in left
+    assert uuid.UUID(fresh.json()["check_id"]) in left
+    assert not query(stack, "SELECT 1 FROM intake.ledger_checks WHERE expires_at < $1", at)
 
 
 def test_only_the_agencys_registrars_approvers_and_city_administrators(stack, agency):
@@ -189,10 +274,13 @@ def test_only_the_agencys_registrars_approvers_and_city_administrators(stack, ag
     assert unnamed.status_code == 422 and unnamed.json()["errors"][0]["field"] == "agency"
     checked = post(stack, CHECK, admin, files, data={"agency": AGENCY})
     assert checked.status_code == 200, checked.text
-    # Another agency's registrar cannot spend a confirmation given for this agency either.
-    stolen = post(stack, IMPORT, who(stack, "registrar", agency="e2e-other"), files,
-                  data={"confirmation": checked.json()["confirmation"], "agency": AGENCY})
-    assert stolen.status_code == 403
+    check_id = checked.json()["check_id"]
+    # Another agency's registrar of the same name cannot spend it; nor can a caseworker, or
+    # anyone without a token.
+    stolen = import_(stack, who(stack, "registrar", agency="e2e-other", user="clerk"), check_id)
+    assert stolen.status_code == 404
+    assert import_(stack, who(stack, "caseworker"), check_id).status_code == 403
+    assert import_(stack, {}, check_id).status_code == 401
     assert not query(stack, "SELECT 1 FROM intake.ledger_imports WHERE content_hash = $1",
                      hashlib.sha256(content).hexdigest())
 

@@ -2,31 +2,37 @@
 `gongkai import` command reads and checks the same way, services/intake/domain/ledger_check.py):
 
 1. POST /v1/ledger-imports/check — the ledger and, optionally, the agency's published table-三
-   figures: every problem of both files by line and field, or the warnings about the published
-   figures and a summary of what would be imported, with a confirmation. Nothing is stored.
-2. POST /v1/ledger-imports — the same ledger again with that confirmation: imported whole or not
-   at all, and never twice (services/intake/service_layer/ledger_import.py).
+   figures: every problem of both files by line and field (422, nothing stored), or the
+   warnings about the published figures and a summary of what would be imported, with a
+   `check_id`: intake keeps the checked file (table ledger_checks, migration 0006) for the
+   staff member and agency that checked it, for two hours.
+2. POST /v1/ledger-imports — `{"check_id": …}`: the file kept under that check is imported,
+   whole or not at all, and never twice (services/intake/service_layer/ledger_import.py); the
+   check is deleted in the same transaction, so it is imported at most once.
 
-Between the steps intake keeps nothing: the confirmation is a token it signed that names the
-file's SHA-256, size and name, the agency, the staff member and an expiry (domain/confirmation.py),
-so the import takes exactly the bytes that were checked, or none. Registrars and approvers of the
-agency and city administrators may do both. Logs name the agency, the user and counts; never a
-cell of the file (names, ID numbers) nor its file name."""
+The client does not send the file again: the import takes exactly the bytes that were checked.
+Anyone else's check (another person's or another agency's) is answered as absent (404), the
+same as one imported already or deleted after it expired; one's own expired check is 410
+(services/intake/domain/ledger_checks.py). Registrars and approvers of the agency and city
+administrators may do both. Logs name the agency, the user, the check and counts; never a cell
+of the file (names, ID numbers) nor its file name."""
 
 # No `from __future__ import annotations`: FastAPI must see the real types in the closures.
 import hashlib
 import logging
 import re
+import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from services.intake.domain import confirmation
 from services.intake.domain.ledger_check import LEDGER, PUBLISHED, CheckFailed, check_ledger
+from services.intake.domain.ledger_checks import CheckRefused, importable
+from services.intake.service_layer import ledger_checks
 from services.intake.service_layer.ledger_import import ImportRefused, admissible, import_ledger
 from shared.auth import Role, Staff, require_agency, require_role
 from shared.clock import local_date
@@ -37,13 +43,17 @@ from shared.runtime import Runtime
 log = logging.getLogger(__name__)
 
 CHECK, IMPORT = "/v1/ledger-imports/check", "/v1/ledger-imports"
+CHECK_ID = "check_id"
 # A 20,000-row ledger is 4–10 MB as CSV (less as XLSX); published figures are a few KB.
 LEDGER_MAX_BYTES = 24 * 1024 * 1024
 PUBLISHED_MAX_BYTES = 1024 * 1024
 MAX_FORM_BYTES = LEDGER_MAX_BYTES + PUBLISHED_MAX_BYTES + 64 * 1024
 LEDGER_TOO_LARGE = f"台账文件不得超过{LEDGER_MAX_BYTES // (1024 * 1024)}MB"
-UPLOADS = tuple(Upload(path, MAX_FORM_BYTES, LEDGER, LEDGER_TOO_LARGE) for path in (CHECK, IMPORT))
+# Only the check carries files; the import is a small JSON body under the service's limit.
+UPLOADS = (Upload(CHECK, MAX_FORM_BYTES, LEDGER, LEDGER_TOO_LARGE),)
 ROLES = (Role.REGISTRAR, Role.APPROVER, Role.CITY_ADMIN)
+AGENCY_DOC = ("The agency whose ledger it is; staff of an agency may leave it out (their own), "
+              "a city administrator names one")
 
 
 class FileInfo(BaseModel):
@@ -66,8 +76,15 @@ class LedgerChecked(BaseModel):
     file: FileInfo
     summary: Summary
     warnings: list[str]
-    confirmation: str
-    confirmation_expires_at: datetime
+    check_id: uuid.UUID
+    expires_at: datetime
+
+
+class ImportRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    check_id: uuid.UUID = Field(description="The `check_id` the check answered (two hours)")
+    agency: str | None = Field(None, max_length=64, description=(
+        "Optional: the agency the check was for (a request naming another is refused)"))
 
 
 class LedgerImported(BaseModel):
@@ -81,17 +98,18 @@ class LedgerImported(BaseModel):
 RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "No valid staff token"},
     403: {"description": "Not a registrar, approver or city administrator, or another agency"},
-    404: {"description": "No such agency"},
+    404: {"description": "No such agency; or (import) no such check for this staff member: "
+                         "never made, another person's or agency's, imported already, or "
+                         "deleted after it expired (the same answer for each)"},
     409: {"description": "This file was imported before, or its case numbers are taken"},
+    410: {"description": "(import) The staff member's own check, past its two hours"},
     413: {"description": f"The ledger is over {LEDGER_MAX_BYTES} bytes (published figures: "
                          f"{PUBLISHED_MAX_BYTES})"},
     422: {"description": "Every problem of the files, each with `field` (ledger or published), "
                          "`line` (0: the file as a whole), `column`, `label` and `message`; or "
-                         "a missing or unusable file, agency or confirmation"},
+                         "a missing or unusable file, agency or check_id"},
 }
-AgencyField = Annotated[str | None, Form(max_length=64, description=(
-    "The agency whose ledger it is; staff of an agency may leave it out (their own), a city "
-    "administrator names one"))]
+AgencyField = Annotated[str | None, Form(max_length=64, description=AGENCY_DOC)]
 
 
 def _name(upload: UploadFile) -> str:
@@ -130,21 +148,21 @@ def _problems(request: Request, failed: CheckFailed) -> JSONResponse:
                             errors=errors, instance=request.url.path)
 
 
-def _refused(request: Request, refused: ImportRefused) -> JSONResponse:
+def _refused(request: Request, refused: ImportRefused | CheckRefused,
+             field: str = LEDGER) -> JSONResponse:
     # The message may name the file as it was uploaded: it goes to the clerk, not the log.
     log.info("%s %s -> %d ledger refused", request.method, request.url.path, refused.status)
     return problem_response(refused.status, str(refused), errors=[
-        {"field": LEDGER, "message": str(refused)}], instance=request.url.path)
+        {"field": field, "message": str(refused)}], instance=request.url.path)
 
 
 def ledger_router(runtime: Runtime) -> APIRouter:
     api = APIRouter(tags=["ledger import"])
     staff_dep = Annotated[Staff, Depends(runtime.staff)]
-    key = confirmation.signing_key(runtime.secret)
 
     @api.post(CHECK, response_model=LedgerChecked, responses=RESPONSES,
               summary="Check a historical ledger (and published table-三 figures) before "
-                      "importing it; stores nothing")
+                      "importing it; a ledger that passes is kept for two hours as `check_id`")
     async def check(
         request: Request,
         staff: staff_dep,
@@ -164,59 +182,53 @@ def ledger_router(runtime: Runtime) -> APIRouter:
                                               today=local_date(now))
         except CheckFailed as failed:
             return _problems(request, failed)
-        file = FileInfo(name=_name(ledger), size=len(data),
-                        sha256=hashlib.sha256(data).hexdigest())
         try:
-            async with runtime.engine.connect() as conn:
-                await admissible(conn, agency_id, checked.rows, file.sha256)
+            async with runtime.engine.begin() as conn:
+                await admissible(conn, agency_id, checked.rows, hashlib.sha256(data).hexdigest())
+                kept = await ledger_checks.keep(conn, agency_id=agency_id, user=staff.user,
+                                                name=_name(ledger), content=data, now=now)
         except ImportRefused as refused:
             return _refused(request, refused)
-        token, expires = confirmation.issue(
-            key, confirmation.Checked(agency_id, staff.user, **file.model_dump()), now)
         s = checked.summary
-        log.info("ledger checked for %s by %s: %d rows, %d warnings", agency_id, staff.user,
-                 s.rows, len(checked.warnings))
+        log.info("ledger checked for %s by %s: %d rows, %d warnings, check %s", agency_id,
+                 staff.user, s.rows, len(checked.warnings), kept.check_id)
         return LedgerChecked(
-            agency=agency_id, file=file, warnings=checked.warnings, confirmation=token,
-            confirmation_expires_at=expires,
+            agency=agency_id, file=FileInfo(name=kept.name, size=kept.size, sha256=kept.sha256),
+            warnings=checked.warnings, check_id=kept.check_id, expires_at=kept.expires_at,
             summary=Summary(rows=s.rows, concluded=s.concluded, open=s.open, years=list(s.years),
                             first_received_on=s.first_received_on,
                             last_received_on=s.last_received_on))
 
     @api.post(IMPORT, status_code=201, response_model=LedgerImported, responses=RESPONSES,
-              summary="Import the ledger a check confirmed: whole or not at all, never twice")
-    async def import_(
-        request: Request,
-        staff: staff_dep,
-        ledger: Annotated[UploadFile, File(description="The same file that was checked")],
-        confirmation_: Annotated[str, Form(alias="confirmation", max_length=4096, description=(
-            "The `confirmation` the check answered (valid for two hours)"))],
-        agency: AgencyField = None,
-    ) -> Any:
-        agency_id = _agency(staff, agency)
-        data = await _read(ledger, LEDGER, LEDGER_MAX_BYTES, "台账文件")
-        if data is None:
-            raise Problem(422, "请选择台账文件（CSV或XLSX）", field=LEDGER)
-        file = FileInfo(name=_name(ledger), size=len(data),
-                        sha256=hashlib.sha256(data).hexdigest())
+              summary="Import the ledger a check kept: whole or not at all, never twice")
+    async def import_(request: Request, staff: staff_dep, body: ImportRequest) -> Any:
+        require_role(staff, *ROLES)
+        named = (body.agency or "").strip() or None
+        if named is not None:
+            require_agency(staff, named)
         now = runtime.clock.now()
+        found, content = await ledger_checks.find(runtime.engine, body.check_id) or (None, b"")
         try:
-            confirmation.verify(key, confirmation_, confirmation.Checked(
-                agency_id, staff.user, **file.model_dump()), now)
-        except confirmation.ConfirmationRefused as refused:
-            raise Problem(422, str(refused), field="confirmation") from None
+            kept = importable(found, user=staff.user, agency=named, now=now,
+                              may_act_for=found is not None and staff.can_act_for(found.agency_id))
+        except CheckRefused as refused:
+            return _refused(request, refused, CHECK_ID)
         try:
-            checked = await run_in_threadpool(check_ledger, data, file.name, None,
+            checked = await run_in_threadpool(check_ledger, content, kept.name, None,
                                               today=local_date(now))
-            done = await import_ledger(runtime.engine, runtime.clock, agency_id, checked.rows,
-                                       content=data, source=file.name, actor=staff.user)
+            done = await import_ledger(runtime.engine, runtime.clock, kept.agency_id,
+                                       checked.rows, content=content, source=kept.name,
+                                       actor=staff.user, check_id=kept.check_id)
         except CheckFailed as failed:
             return _problems(request, failed)
+        except CheckRefused as refused:  # imported by a request that came first
+            return _refused(request, refused, CHECK_ID)
         except ImportRefused as refused:
             return _refused(request, refused)
-        log.info("ledger imported into %s by %s: %d rows (%d concluded, %d open)", agency_id,
-                 staff.user, done.rows, done.concluded, done.open)
-        return LedgerImported(agency=agency_id, file=file, rows=done.rows,
-                              concluded=done.concluded, open=done.open)
+        log.info("ledger imported into %s by %s from check %s: %d rows (%d concluded, %d open)",
+                 kept.agency_id, staff.user, kept.check_id, done.rows, done.concluded, done.open)
+        return LedgerImported(agency=kept.agency_id, rows=done.rows, concluded=done.concluded,
+                              open=done.open, file=FileInfo(name=kept.name, size=kept.size,
+                                                            sha256=kept.sha256))
 
     return api
