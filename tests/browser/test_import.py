@@ -1,5 +1,7 @@
 """台账导入 in the staff console: a bad ledger shows every problem by line and field, a good one
-is checked (summary, warnings about the published figures), confirmed and counted."""
+is checked (summary, warnings about the published figures), confirmed and counted; the page
+after the check carries the check's id, not the file, so it stays small however large the
+ledger, and a check once imported cannot be confirmed again."""
 
 from __future__ import annotations
 
@@ -39,6 +41,23 @@ BAD = "\n".join((
     "2019-03-01,飞鸽,自然人,乙,某信息,同意,2019-03-05",
     "",
 )).encode()
+
+
+# A ledger of 3,000 applications (about 600 KB) that is only checked, never imported: its
+# check page must stay small, as it would not if the file travelled in it.
+LARGE = "\n".join((
+    HEADER,
+    *(f"{i},,2019-03-12,网上申请,自然人,申请人{i:04d},,,某区{i}号地块2018年征收补偿安置方案及"
+      "听证笔录、补偿费用发放明细,予以公开,2019-03-26,《条例》第三十六条第（二）项,"
+      for i in range(1, 3001)),
+    "",
+)).encode()
+PAGE_MAX = 200_000
+
+
+def confirm_fields(v) -> list[str]:
+    return v.page.eval_on_selector_all("form[action='/staff/import/confirm'] input",
+                                       "inputs => inputs.map(i => i.name)")
 
 
 def upload(v, selector: str, name: str, content: bytes, kind: str = "text/csv") -> None:
@@ -92,6 +111,11 @@ def test_a_registrar_checks_a_ledger_fixes_it_and_imports_it(visit) -> None:
     assert ("2019年 一、本年新收政府信息公开申请数量 · 自然人列：公布为2，系统根据台账计算为3"
             in warnings)
     assert v.page.locator("#problems-ledger").count() == 0
+    # The confirm form carries the check's id, not the file.
+    assert confirm_fields(v) == ["csrf", "agency", "check_id"]
+    assert len(v.page.content()) < PAGE_MAX
+    check_id = v.page.input_value("input[name=check_id]")
+    csrf = v.page.input_value("form[action='/staff/import/confirm'] input[name=csrf]")
     v.check("import-checked")
 
     confirm = v.page.get_by_role("button", name="确认导入4件申请")
@@ -104,6 +128,12 @@ def test_a_registrar_checks_a_ledger_fixes_it_and_imports_it(visit) -> None:
     v.check("import-done")
     v.page.get_by_role("link", name="前往待办队列").click()
     v.page.wait_for_url("**/staff/")
+
+    # The same confirmation sent again (a second tab, a resubmitted form): the check was used.
+    again = v.page.request.post(v.base + "/staff/import/confirm", form={
+        "csrf": csrf, "agency": "lc-mzj", "check_id": check_id}, max_redirects=0)
+    assert again.status == 404
+    assert "未找到这次检查的结果（可能已经导入或已过期）" in again.text()
 
     # The same file again is refused, clearly, at the check already.
     v.go("/staff/import")
@@ -132,3 +162,17 @@ def test_a_city_administrator_names_the_agency(visit) -> None:
     v.page.wait_for_selector("#checked")
     assert "聊城市民政局" in v.page.inner_text("#check-summary")
     assert v.page.input_value("#agency") == "lc-mzj"
+
+
+def test_the_page_after_checking_a_large_ledger_stays_small(visit) -> None:
+    v = visit(DESKTOP)
+    v.sign_in("lc-mzj.approver")
+    v.go("/staff/import")
+    upload(v, "#ledger", "大台账.csv", LARGE)
+    assert len(LARGE) > 3 * PAGE_MAX
+    with v.page.expect_navigation(timeout=120_000):
+        v.page.get_by_role("button", name="检查台账").click()
+    v.page.wait_for_selector("#checked")
+    assert v.page.inner_text("#summary-rows") == "3000件"
+    assert confirm_fields(v) == ["csrf", "agency", "check_id"]
+    assert len(v.page.content()) < PAGE_MAX
