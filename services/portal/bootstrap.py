@@ -15,7 +15,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from services.portal.adapters.services import Services, ServiceUnavailable
 from services.portal.adapters.sessions import Signer, portal_secret
 from services.portal.config import PortalConfig
-from services.portal.entrypoints import attention, pages, public, staff
+from services.portal.entrypoints import (
+    attention,
+    cases,
+    pages,
+    public,
+    registration,
+    staff,
+    staff_reports,
+    working_calendar,
+)
 from services.portal.entrypoints import ledger as ledger_import
 from services.portal.entrypoints import oidc as oidc_signin
 from shared.clock import clock_from_setting
@@ -87,7 +96,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if config.public:
         app.include_router(public.router)
     if config.staff:
-        app.include_router(staff.router)
+        for console in (staff, cases, registration, staff_reports, working_calendar):
+            app.include_router(console.router)
         app.include_router(oidc_signin.router)
         app.include_router(ledger_import.router)
         app.include_router(attention.router)
