@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint bench clean browser
+.PHONY: run test lint bench clean test-tools
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -19,20 +19,24 @@ run: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 
-test: $(VENV)/.installed browser
+test: $(VENV)/.installed test-tools
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
-# The browser tests drive Debian's Chromium, with CJK fonts for the screenshots. Installed when
-# missing and we may (root with apt-get); otherwise those tests skip, except under CI=true.
-browser:
-	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi cjk; then \
+# Tools the tests use from Debian: Chromium and CJK fonts (browser tests, letter PDFs),
+# poppler-utils (pdftotext reads the letters back), prometheus (promtool checks the alert rules).
+# Installed when missing and we may (root with apt-get); otherwise those tests skip, except
+# under CI=true, where the browser tests fail instead.
+TEST_PACKAGES := chromium fonts-noto-cjk poppler-utils prometheus
+test-tools:
+	@if [ ! -x /usr/bin/chromium ] || ! command -v pdftotext >/dev/null \
+	    || ! command -v promtool >/dev/null || ! fc-list 2>/dev/null | grep -qi cjk; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing Chromium and CJK fonts for the browser tests…"; \
+	    echo "Installing $(TEST_PACKAGES) for the tests…"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	      chromium fonts-noto-cjk >/dev/null; \
+	      --no-install-recommends $(TEST_PACKAGES) >/dev/null; \
 	  else \
-	    echo "Chromium or CJK fonts missing (apt-get install chromium fonts-noto-cjk)"; \
+	    echo "Missing test tools (apt-get install $(TEST_PACKAGES)): some tests will skip"; \
 	  fi; \
 	fi
 
