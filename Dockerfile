@@ -1,8 +1,8 @@
-# One image for the four services and the operator's command.
+# One image for the four services, the portal and the operator's command.
 #
 #   docker build -t gongkai .
 #   docker run --rm gongkai                                   # prints the `gongkai` help
-#   docker run … gongkai python -m services.intake            # or casework, reporting, notify
+#   docker run … gongkai python -m services.intake            # or casework, reporting, notify, portal
 #   docker run … gongkai gongkai migrate                      # needs DATABASE_URL
 #
 # A service needs DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS and GONGKAI_JWT_SECRET (README,
