@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from services.casework.adapters import calendar_store
 from services.casework.entrypoints.http import router
 from services.casework.service_layer import gauges, handlers
-from shared import http
+from shared import dead_letters, http
 from shared.contracts import AGENCIES_TOPIC, APPLICATIONS_TOPIC
 from shared.runtime import Runtime
 from shared.settings import Settings
@@ -59,5 +59,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.runtime = runtime
     http.install(app, SERVICE, public=("/v1/status",))
     app.include_router(runtime.health_router())
+    app.include_router(dead_letters.router(runtime))
     app.include_router(router(runtime))
     return app

@@ -12,7 +12,7 @@ from services.intake.entrypoints.id_document import document_router, form_router
 from services.intake.entrypoints.ledger import UPLOADS as LEDGER_UPLOADS
 from services.intake.entrypoints.ledger import ledger_router
 from services.intake.entrypoints.submit_lane import SubmitLane
-from shared import http, limits
+from shared import dead_letters, http, limits
 from shared.runtime import Runtime
 from shared.settings import Settings
 
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         limits.Upload(path, max_form_bytes(max_bytes), FIELD, too_large(max_bytes))
         for path in ("/v1/applications", "/v1/registrations")), *LEDGER_UPLOADS)
     app.include_router(runtime.health_router())
+    app.include_router(dead_letters.router(runtime))
     app.include_router(form_router(runtime, max_bytes))  # before the JSON routes of its paths
     app.include_router(router)
     app.include_router(staff_router(runtime))

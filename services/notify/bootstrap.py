@@ -14,7 +14,7 @@ from services.notify.adapters.channels import DevEmail, DevSms, ProviderSms, Smt
 from services.notify.domain import letters
 from services.notify.entrypoints.http import router
 from services.notify.service_layer import handlers, sending
-from shared import http
+from shared import dead_letters, http
 from shared.clock import SystemClock
 from shared.contracts import AGENCIES_TOPIC, CASES_TOPIC
 from shared.runtime import Runtime
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.runtime = runtime
     http.install(app, SERVICE)
     app.include_router(runtime.health_router())
+    app.include_router(dead_letters.router(runtime))
     app.include_router(router(runtime, dev_sinks=os.environ.get("GONGKAI_DEV_SINKS") == "1",
                               sms_provider_of=sms_provider_of, email_provider=email.name))
     return app

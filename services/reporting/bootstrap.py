@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from services.reporting.entrypoints.http import router
 from services.reporting.service_layer import handlers
 from services.reporting.service_layer.replay import rebuild_if_needed
-from shared import http
+from shared import dead_letters, http
 from shared.contracts import AGENCIES_TOPIC, CASES_TOPIC
 from shared.runtime import Runtime
 from shared.settings import Settings
@@ -41,5 +41,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.runtime = runtime
     http.install(app, SERVICE, public=("/v1/public/",))
     app.include_router(runtime.health_router())
+    app.include_router(dead_letters.router(runtime))
     app.include_router(router(runtime))
     return app

@@ -109,10 +109,34 @@ def test_a_caseworker_sees_what_needs_attention_and_reaches_the_case(visit, demo
     assert number not in other.page.content() and NAME not in other.page.content()
     assert other.page.locator("#overdue-count, #overdue .notice").count() == 1
     other.check()
+    assert "无法处理的事件" not in other.page.content()  # not tied to an agency: admins only
 
+    # A message casework set aside as impossible to apply (as its inbox records one).
+    # Playwright's loop runs in this thread: the database is written from another one.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _dead_letter(demo_stack.database_url, "casework",
+                                              "版本不受支持的事件（测试）")).result()
     admin = visit(DESKTOP)
     admin.sign_in("city.city_admin")
     admin.go("/staff/attention")
     row = admin.page.locator("#overdue tbody tr", has_text=number)
     assert row.count() == 1 and "聊城市民政局" in row.inner_text()
-    admin.check()
+    dead = admin.page.locator("section[aria-labelledby=dead-letters] tr", has_text="办理服务")
+    assert dead.locator("td.num").inner_text() == "1"
+    assert "版本不受支持的事件（测试）" in dead.inner_text()
+    admin.check("attention-city")
+
+
+async def _dead_letter(database_url: str, service: str, reason: str) -> None:
+    from sqlalchemy import text
+
+    from shared.db import make_engine
+
+    engine = make_engine(database_url, service)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(
+                "INSERT INTO dead_letters (topic, raw, reason) VALUES ('gongkai.cases', '{}', :r)"),
+                {"r": reason})
+    finally:
+        await engine.dispose()

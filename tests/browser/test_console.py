@@ -163,3 +163,12 @@ def test_signing_in_is_required_and_signing_out_ends_the_session(visit) -> None:
     v.page.wait_for_url("**/staff/signin")
     v.go("/staff/")
     assert "/staff/signin" in v.page.url
+
+
+def test_another_site_cannot_sign_a_person_out(visit) -> None:
+    v = visit(DESKTOP)
+    v.sign_in("lc-mzj.caseworker")
+    forged = v.page.request.post(v.base + "/staff/signout", form={})
+    assert forged.status == 403
+    v.go("/staff/")
+    assert "/staff/signin" not in v.page.url  # still signed in

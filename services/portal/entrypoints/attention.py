@@ -41,6 +41,25 @@ def _section(answer: Answer | None, items: Any, total: int) -> dict[str, Any]:
     return {"error": None, "rows": items, "total": total}
 
 
+SERVICES = {"intake": "受理服务", "casework": "办理服务", "reporting": "统计服务",
+            "notify": "通知服务"}
+
+
+async def _dead_letters(request: Request, session: Session) -> list[dict[str, Any]] | None:
+    """For city administrators: each service's messages set aside as impossible to apply.
+    Not tied to an agency, so nobody else sees them."""
+    if not session.city_admin:
+        return None
+    services = request.app.state.services
+    answers = await asyncio.gather(*(
+        _read(services.get(s, "/v1/dead-letters", token=session.token, params={"limit": 20}))
+        for s in SERVICES))
+    return [{"service": label, "error": None if a is not None and a.ok else "暂时无法读取",
+             "total": a.body["total"] if a is not None and a.ok else 0,
+             "letters": a.body["letters"] if a is not None and a.ok else []}
+            for label, a in zip(SERVICES.values(), answers, strict=True)]
+
+
 async def _attention(request: Request, session: Session) -> Response:
     services = request.app.state.services
     q = request.query_params
@@ -58,6 +77,7 @@ async def _attention(request: Request, session: Session) -> Response:
     listed = agencies.body if agencies is not None and agencies.ok else []
     return render(
         request, "staff/attention.html", agency=agency, agencies=listed,
+        dead_letters=await _dead_letters(request, session),
         names={a["id"]: a["name"] for a in listed}, shown=SHOWN,
         messages=_section(messages, body.get("messages", []), int(body.get("total", 0))),
         counts=body.get("counts", {}),

@@ -124,6 +124,11 @@ async def signin_dev(request: Request) -> Response:
 
 @router.post("/signout")
 async def signout(request: Request) -> Response:
+    # Another site must not sign a person out: the form carries the session's CSRF token.
+    session = request.app.state.signer.load(request.cookies.get(COOKIE), time.time(),
+                                            request.app.state.config.idle_minutes * 60)
+    if session is not None and str((await request.form()).get("csrf") or "") != session.csrf:
+        return error(request, 403, "页面已过期", "请刷新页面后再退出。")
     response = RedirectResponse("/staff/signin", status_code=303)
     response.delete_cookie(COOKIE, path="/staff")
     return response
