@@ -134,8 +134,9 @@ def test_a_caseworker_signs_in_and_casework_accepts_her_token(oidc_stack: Any,
         == 200
     assert httpx.get(f"{casework}/v1/queues/dcf-mzj", headers=bearer, timeout=10).status_code \
         == 403
-    # Signing out ends it.
-    assert b.client.post(f"{portal}/staff/signout").status_code == 303
+    # Signing out (with the session's CSRF token, as the page's form sends it) ends it.
+    assert b.client.post(f"{portal}/staff/signout",
+                         data={"csrf": session.csrf}).status_code == 303
     assert urlsplit(str(b.get("/staff/").url)).path == "/staff/signin"
 
 
