@@ -11,6 +11,9 @@ from shared.contracts.report_format import (
     COLUMNS,
     OUTCOMES,
     TABLE2,
+    TABLE2_ARTICLES,
+    TABLE2_FIGURES,
+    TABLE2_ITEMS,
     TABLE4_COLUMNS,
     TABLE4_GROUPS,
 )
@@ -23,22 +26,9 @@ GROUPS = [  # (heading, outcome prefix or key)
     ("（五）不予处理", "not_processed."),
     ("（六）其他处理", "other."),
 ]
-TABLE4_GROUP_LABELS = {"reconsideration": "行政复议",
-                       "litigation_direct": "行政诉讼（未经复议直接起诉）",
-                       "litigation_after_reconsideration": "行政诉讼（复议后起诉）"}
-TABLE4_COLUMN_LABELS = {"upheld": "结果维持", "corrected": "结果纠正", "other": "其他结果",
-                        "pending": "尚未审结", "total": "总计"}
-TABLE2_LABELS = {
-    "rules": ("第二十条第（一）项", "规章"),
-    "normative_documents": ("第二十条第（一）项", "行政规范性文件"),
-    "licensing": ("第二十条第（五）项", "行政许可"),
-    "penalty": ("第二十条第（六）项", "行政处罚"),
-    "coercion": ("第二十条第（六）项", "行政强制"),
-    "fees": ("第二十条第（八）项", "行政事业性收费"),
-}
-TABLE2_FIGURES = {"issued": "本年制发件数", "repealed": "本年废止件数",
-                  "in_force": "现行有效件数", "decisions": "本年处理决定数量",
-                  "amount_10k_yuan": "本年收费金额（单位：万元）"}
+# Table 二's items in the official order, each with its article heading (the contract's).
+TABLE2_LABELS = {item: (article, TABLE2_ITEMS[item])
+                 for article, _, items in TABLE2_ARTICLES for item in items}
 
 
 @dataclass

@@ -17,6 +17,13 @@ from services.reporting.domain.report import (
     TABLE4_COLUMNS,
     TABLE4_GROUPS,
 )
+from shared.contracts.report_format import (
+    TABLE2_ARTICLES,
+    TABLE2_FIGURES,
+    TABLE2_ITEMS,
+    TABLE4_COLUMN_LABELS,
+    TABLE4_GROUP_LABELS,
+)
 
 SECTIONS: dict[str, str] = {
     "一": "一、总体情况",
@@ -25,32 +32,6 @@ SECTIONS: dict[str, str] = {
     "四": "四、政府信息公开行政复议、行政诉讼情况",
     "五": "五、存在的主要问题及改进情况",
     "六": "六、其他需要报告的事项",
-}
-
-TABLE4_GROUP_LABELS = {
-    "reconsideration": "行政复议",
-    "litigation_direct": "未经复议直接起诉",
-    "litigation_after_reconsideration": "复议后起诉",
-}
-TABLE4_COLUMN_LABELS = {
-    "upheld": "结果维持", "corrected": "结果纠正", "other": "其他结果",
-    "pending": "尚未审结", "total": "总计",
-}
-
-# Table 二: (article heading, figures shown, items under it), in the order of the official form.
-TABLE2_ARTICLES = (
-    ("第二十条第(一)项", ("issued", "repealed", "in_force"), ("rules", "normative_documents")),
-    ("第二十条第(五)项", ("decisions",), ("licensing",)),
-    ("第二十条第(六)项", ("decisions",), ("penalty", "coercion")),
-    ("第二十条第(八)项", ("amount_10k_yuan",), ("fees",)),
-)
-TABLE2_ITEMS = {
-    "rules": "规章", "normative_documents": "行政规范性文件", "licensing": "行政许可",
-    "penalty": "行政处罚", "coercion": "行政强制", "fees": "行政事业性收费",
-}
-TABLE2_FIGURES = {
-    "issued": "本年制发件数", "repealed": "本年废止件数", "in_force": "现行有效件数",
-    "decisions": "本年处理决定数量", "amount_10k_yuan": "本年收费金额（单位：万元）",
 }
 
 CHECK_RULES = {
