@@ -4,6 +4,7 @@ person's own token, so every authorisation decision stays where it is made today
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,9 +45,12 @@ class ServiceUnavailable(Exception):
 
 
 class Services:
-    def __init__(self, urls: dict[str, str], timeout: float = 15.0) -> None:
+    def __init__(self, urls: dict[str, str], timeout: float = 15.0,
+                 agencies_ttl: float = 30.0) -> None:
         self.urls = urls
         self.client = httpx.AsyncClient(timeout=timeout)
+        self.agencies_ttl = agencies_ttl
+        self._agencies: tuple[float, list[dict[str, Any]]] | None = None
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -75,6 +79,17 @@ class Services:
             body = response.json()
         return Answer(response.status_code, body, dict(response.headers),
                       response.content if raw else b"")
+
+    async def agencies(self) -> list[dict[str, Any]]:
+        """The city's agencies (intake's public list), which almost every page names: kept for
+        `agencies_ttl` seconds, since a city file changes a few times a year."""
+        now = time.monotonic()
+        if self._agencies is None or now - self._agencies[0] > self.agencies_ttl:
+            answer = await self.get("intake", "/v1/agencies")
+            if not answer.ok:
+                return []
+            self._agencies = (now, answer.body)
+        return self._agencies[1]
 
     async def get(self, service: str, path: str, **kwargs: Any) -> Answer:
         return await self.call(service, "GET", path, **kwargs)

@@ -64,17 +64,19 @@ async def _attention(request: Request, session: Session) -> Response:
     services = request.app.state.services
     q = request.query_params
     agency = (q.get("agency") or "city") if session.city_admin else session.agency
-    messages, overdue, agencies = await asyncio.gather(
+    messages, overdue = await asyncio.gather(
         _read(services.get("notify", f"/v1/attention/{agency}", token=session.token,
                            params={"limit": SHOWN})),
         _read(services.get("casework", f"/v1/queues/{agency}", token=session.token,
-                           params={"view": "overdue", "limit": SHOWN})),
-        _read(services.get("intake", "/v1/agencies")))
+                           params={"view": "overdue", "limit": SHOWN})))
     if any(a is not None and a.status == 401 for a in (messages, overdue)):
         raise SignInNeeded()
     body = messages.body if messages is not None and messages.ok else {}
     cases = overdue.body if overdue is not None and overdue.ok else []
-    listed = agencies.body if agencies is not None and agencies.ok else []
+    try:
+        listed = await services.agencies()
+    except ServiceUnavailable:  # only the names are missing then
+        listed = []
     return render(
         request, "staff/attention.html", agency=agency, agencies=listed,
         dead_letters=await _dead_letters(request, session),

@@ -30,7 +30,7 @@ async def _queue(request: Request, session: Session) -> Response:
     view = q.get("view", "open") if q.get("view") in QUEUE_VIEWS else "open"
     search = (q.get("q") or "").strip()[:100]
     number = max(1, int(q["page"])) if (q.get("page") or "").isdigit() else 1
-    agencies = (await request.app.state.services.get("intake", "/v1/agencies")).body or []
+    agencies = await request.app.state.services.agencies()
     agency = (q.get("agency") or "city") if session.city_admin else session.agency
     answer = await request.app.state.services.get(
         "casework", f"/v1/queues/{agency}", token=session.token,

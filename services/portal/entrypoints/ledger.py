@@ -22,13 +22,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from services.portal.adapters.services import Answer
 from services.portal.adapters.sessions import Session
 from services.portal.entrypoints.pages import error, render
-from services.portal.entrypoints.staff import (
-    SignInNeeded,
-    _keep,
-    _session,
-    _signin_redirect,
-    page,
-)
+from services.portal.entrypoints.staff import SignInNeeded, page
 
 router = APIRouter(prefix="/staff")
 ROLES = ("registrar", "approver", "city_admin")
@@ -39,20 +33,6 @@ FORM_PART_MAX = LEDGER_MAX + MB  # the check's form: the ledger is its largest p
 TIMEOUT = 300.0  # a 20,000-row import takes seconds; the default 15 s is for pages
 LABELS = {"agency": "行政机关", "ledger": "台账文件", "published": "公布数据文件"}
 FILES = {"ledger": "台账", "published": "公布数据"}
-
-
-async def _posted(request: Request, handler) -> Response:
-    """Like `staff.page` for a post, with room for a ledger in the form."""
-    try:
-        session = _session(request)
-        form = await request.form(max_files=4, max_fields=8, max_part_size=FORM_PART_MAX)
-        if str(form.get("csrf") or "") != session.csrf:
-            return error(request, 403, "页面已过期", "表单已失效（可能已退出登录或打开时间过长），"
-                                                  "请返回刷新页面后重新提交。")
-        response = await handler(request, session, form)
-    except SignInNeeded:
-        return _signin_redirect(request)
-    return _keep(request, response, session)
 
 
 def _allowed(session: Session) -> bool:
@@ -81,8 +61,7 @@ async def _page(request: Request, session: Session) -> Response:
 
 async def _show(request: Request, session: Session, *, agency: str = "", status: int = 200,
                 **context: Any) -> Response:
-    listed = await request.app.state.services.get("intake", "/v1/agencies")
-    agencies = listed.body if listed.ok else []
+    agencies = await request.app.state.services.agencies()
     agency = session.agency or agency
     names = {a["id"]: a["name"] for a in agencies}
     for name, empty in (("errors", {}), ("problems", {}), ("checked", None),
@@ -126,7 +105,7 @@ def _answered(answer: Answer, context: dict[str, Any]) -> None:
 
 @router.post("/import/check", response_class=HTMLResponse)
 async def check(request: Request) -> Response:
-    return await _posted(request, _check)
+    return await page(request, _check, max_part_size=FORM_PART_MAX)
 
 
 async def _check(request: Request, session: Session, form: Any) -> Response:
@@ -162,7 +141,7 @@ async def _check(request: Request, session: Session, form: Any) -> Response:
 
 @router.post("/import/confirm", response_class=HTMLResponse)
 async def confirm(request: Request) -> Response:
-    return await _posted(request, _confirm)
+    return await page(request, _confirm)
 
 
 async def _confirm(request: Request, session: Session, form: Any) -> Response:

@@ -23,7 +23,7 @@ from services.portal.adapters.oidc import (
 )
 from services.portal.adapters.sessions import new_session
 from services.portal.entrypoints.pages import error
-from services.portal.entrypoints.staff import _keep, _safe_next
+from services.portal.entrypoints.staff import keep_session, safe_next
 from shared.oidc import OidcVerifier
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ async def start(request: Request, next: str | None = None) -> Response:
     if provider is None:
         return error(request, 404, "页面不存在", "统一身份认证登录未启用。")
     try:
-        url, pending = await provider.start(_safe_next(next), _redirect_uri(request))
+        url, pending = await provider.start(safe_next(next), _redirect_uri(request))
     except SignInFailed as exc:
         return _failed(request, exc)
     response = RedirectResponse(url, status_code=303)
@@ -116,5 +116,5 @@ async def callback(request: Request) -> Response:
         return _failed(request, exc)
     session = new_session(token, staff.user, staff.agency, sorted(str(r) for r in staff.roles),
                           time.time())
-    response = RedirectResponse(_safe_next(pending.next), status_code=303)
-    return _forget(request, _keep(request, response, session))
+    response = RedirectResponse(safe_next(pending.next), status_code=303)
+    return _forget(request, keep_session(request, response, session))

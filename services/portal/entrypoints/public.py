@@ -30,8 +30,7 @@ def _client(request: Request) -> str:
 
 
 async def _agencies(request: Request) -> list[dict[str, Any]]:
-    answer = await request.app.state.services.get("intake", "/v1/agencies")
-    return answer.body if answer.ok else []
+    return await request.app.state.services.agencies()
 
 
 async def _agency(request: Request, agency_id: str) -> dict[str, Any] | None:
@@ -172,8 +171,8 @@ async def report(request: Request, year: int, agency_id: str) -> HTMLResponse:
         client_address=_client(request))
     if not answer.ok:
         return error(request, 404, "未找到该年度报告", answer.detail or "该年度报告尚未公布。")
-    names = (await request.app.state.services.get("reporting", "/v1/public/reports")).body
-    name = "全市" if agency_id == "city" else names["agencies"].get(agency_id, agency_id)
+    names = {a["id"]: a["name"] for a in await _agencies(request)}
+    name = "全市" if agency_id == "city" else names.get(agency_id, agency_id)
     return render(request, "public/report.html", doc=answer.body, name=name,
                   rows=table3_rows(answer.body["table3"]),
                   table4=table4_cells(answer.body["table4"]),

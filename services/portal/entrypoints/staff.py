@@ -42,7 +42,7 @@ def _session(request: Request) -> Session:
     return session
 
 
-def _keep(request: Request, response: Response, session: Session) -> Response:
+def keep_session(request: Request, response: Response, session: Session) -> Response:
     """Refresh the session's idle clock on every page."""
     refreshed = Session(**{**session.__dict__, "seen": time.time()})
     response.set_cookie(COOKIE, request.app.state.signer.dump(refreshed), httponly=True,
@@ -51,8 +51,11 @@ def _keep(request: Request, response: Response, session: Session) -> Response:
     return response
 
 
-async def _posted(request: Request, session: Session) -> Any:
-    form = await request.form(max_part_size=6 * 1024 * 1024)
+FORM_PART_MAX = 6 * 1024 * 1024  # an identity document (5 MiB) and the form around it
+
+
+async def _posted(request: Request, session: Session, max_part_size: int) -> Any:
+    form = await request.form(max_part_size=max_part_size)
     if str(form.get("csrf") or "") != session.csrf:
         raise PermissionError("csrf")
     return form
@@ -63,12 +66,14 @@ def _signin_redirect(request: Request) -> RedirectResponse:
     return RedirectResponse("/staff/signin?" + urlencode({"next": target}), status_code=303)
 
 
-async def page(request: Request, handler, *args) -> Response:
-    """Run a console page: signed in, CSRF-checked for posts, the idle clock refreshed."""
+async def page(request: Request, handler, *args, max_part_size: int = FORM_PART_MAX,
+               ) -> Response:
+    """Run a console page: signed in, CSRF-checked for posts, the idle clock refreshed.
+    `max_part_size`: the largest part a posted form may hold (a ledger needs more)."""
     try:
         session = _session(request)
         if request.method == "POST":
-            form = await _posted(request, session)
+            form = await _posted(request, session, max_part_size)
             response = await handler(request, session, form, *args)
         else:
             response = await handler(request, session, *args)
@@ -77,12 +82,12 @@ async def page(request: Request, handler, *args) -> Response:
     except PermissionError:
         return error(request, 403, "页面已过期", "表单已失效（可能已退出登录或打开时间过长），"
                                               "请返回刷新页面后重新提交。")
-    return _keep(request, response, session)
+    return keep_session(request, response, session)
 
 
 # --- sign-in ------------------------------------------------------------------------------
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     return target if target and re.fullmatch(r"/staff/[\w\-/?=&%.]*", target) else "/staff/"
 
 
@@ -91,12 +96,12 @@ async def signin(request: Request, next: str | None = None) -> HTMLResponse:
     config = request.app.state.config
     staff: list[dict[str, str]] = []
     if config.dev_signin:
-        agencies = (await request.app.state.services.get("intake", "/v1/agencies")).body or []
+        agencies = await request.app.state.services.agencies()
         staff = [{"agency": a["id"], "agency_name": a["name"], "role": r,
                   "label": f"{a['name']} · {ROLES[r]}"} for a in agencies for r in DEMO_ROLES]
         staff.append({"agency": "", "agency_name": "全市", "role": "city_admin",
                       "label": "全市 · 市级管理员"})
-    return render(request, "staff/signin.html", staff=staff, next=_safe_next(next),
+    return render(request, "staff/signin.html", staff=staff, next=safe_next(next),
                   oidc=config.oidc_signin)
 
 
@@ -118,8 +123,8 @@ async def signin_dev(request: Request) -> Response:
                         now=request.app.state.clock.now(), ttl=timedelta(hours=10))
     session = new_session(token, user, agency if role != "city_admin" else None, [role],
                           time.time())
-    response = RedirectResponse(_safe_next(str(form.get("next") or "")), status_code=303)
-    return _keep(request, response, session)
+    response = RedirectResponse(safe_next(str(form.get("next") or "")), status_code=303)
+    return keep_session(request, response, session)
 
 
 @router.post("/signout")

@@ -42,7 +42,7 @@ async def _reports(request: Request, session: Session, year: int | None = None,
         raise SignInNeeded()
     if not answer.ok:
         return error(request, answer.status, "无法查看该报告", answer.detail)
-    agencies = (await request.app.state.services.get("intake", "/v1/agencies")).body or []
+    agencies = await request.app.state.services.agencies()
     doc = answer.body
     entered = doc.get("table2") or {}
     values = table2_values or {f"{k}.{f}": str(v) for k, figures in entered.items()
