@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from shared.http import problem_response
 from shared.metrics import HTTP_REQUESTS
 
-MAX_BODY = 256 * 1024  # an application is a few KB; a ledger import does not come through HTTP
+MAX_BODY = 256 * 1024  # an application is a few KB; files come only through `allow_uploads`
 
 
 @dataclass(frozen=True)
