@@ -1,5 +1,6 @@
 """Reading the spreadsheets clerks keep (CSV from Excel/WPS in UTF-8 or GB18030), and matching
-what they wrote against official labels. Used by the ledger and published-figures imports."""
+what they wrote against official labels. Used by the ledger and published-figures imports.
+Also what every spreadsheet we write must do with text a spreadsheet would run as a formula."""
 
 from __future__ import annotations
 
@@ -20,6 +21,25 @@ class Problem:
 
 
 FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}  # IME full-width ASCII
+
+
+# Formula (CSV) injection, OWASP: Excel, WPS and LibreOffice read a cell whose text begins with
+# one of these as a formula (=HYPERLINK(…), +cmd|…, -2+3, @SUM(…)); a leading tab or carriage
+# return is on OWASP's list too (some programs drop it, then read what follows). Agency names
+# come from the city's configuration and other text may come from the public: neither may
+# become a formula in a file we hand out.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def is_formula_like(value: object) -> bool:
+    """True for text (never a number: -2 is a number) a spreadsheet would read as a formula."""
+    return isinstance(value, str) and value.startswith(FORMULA_START)
+
+
+def csv_safe(value: object) -> object:
+    """A CSV cell: text a spreadsheet would read as a formula gets a leading apostrophe (shown as
+    is, so ``'=1+1`` reads as the text it was); numbers and other text unchanged."""
+    return "'" + value if is_formula_like(value) else value
 
 
 def text_of(value: object) -> str:

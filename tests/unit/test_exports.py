@@ -7,6 +7,7 @@ import codecs
 import csv
 import io
 import json
+import zipfile
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 
@@ -284,6 +285,76 @@ def test_docx_prose_can_be_overridden(doc):
     assert text["二、主动公开政府信息情况"] == ["本年度主动公开信息659条。"]
     assert "本机关共收到政府信息公开申请12件" in "".join(text["一、总体情况"])  # untouched
     assert len(d.tables) == 3  # the table stays under the overridden 二
+
+
+# --- text a spreadsheet would run as a formula (issue 15) ---
+
+FORMULAS = ['=HYPERLINK("http://x","y")', "+1", "@SUM(1)", "-2", "\t=1+1", "\r=1+1"]
+
+
+def formula_cells(data: bytes) -> list[str]:
+    """Every cell a spreadsheet program would evaluate, as openpyxl reads the file, and
+    whether the raw sheets hold any formula element at all."""
+    wb = load_workbook(io.BytesIO(data))
+    found = [f"{ws.title}!{c.coordinate}" for ws in wb.worksheets for row in ws.iter_rows()
+             for c in row if c.data_type == "f"]
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        found += [n for n in z.namelist() if n.startswith("xl/worksheets/")
+                  and (b"<f>" in z.read(n) or b"<f " in z.read(n))]
+    return found
+
+
+@pytest.mark.parametrize("name", FORMULAS)
+def test_xlsx_shows_a_formula_like_agency_name_as_text(doc, name):
+    data = to_xlsx(doc, name)
+    assert formula_cells(data) == []
+    wb = load_workbook(io.BytesIO(data))
+    for ws in wb.worksheets:
+        title = ws["A1"]
+        # The name exactly as configured, as a text cell with Excel's leading-apostrophe mark.
+        assert title.value == f"{name}2019年政府信息公开工作年度报告"
+        assert title.data_type == "s" and title.quotePrefix
+    # Everything else is as for any agency: the same labels, numbers still numbers.
+    plain = load_workbook(io.BytesIO(to_xlsx(doc, AGENCY)))
+    for ws, same in zip(wb.worksheets, plain.worksheets, strict=True):
+        cells = [(c.coordinate, c.value, c.data_type) for row in ws.iter_rows(min_row=2)
+                 for c in row]
+        assert cells == [(c.coordinate, c.value, c.data_type)
+                         for row in same.iter_rows(min_row=2) for c in row]
+        assert not any(c.quotePrefix for row in ws.iter_rows(min_row=2) for c in row)
+
+
+def test_xlsx_of_an_ordinary_name_has_no_quote_prefix_and_negative_numbers_stay_numbers(doc):
+    doc["table3"]["new"]["natural_person"] = -2  # not a real figure: a negative number
+    ws = load_workbook(io.BytesIO(to_xlsx(doc, AGENCY)))["三、收到和处理政府信息公开申请情况"]
+    assert not ws["A1"].quotePrefix and ws["A1"].value.startswith(AGENCY)
+    [new] = [r for r in ws.iter_rows() if r[0].value == report.ROWS["new"]]
+    assert new[1].value == -2 and new[1].data_type == "n" and not new[1].quotePrefix
+
+
+def test_csv_writes_formula_like_text_with_a_leading_apostrophe(doc, monkeypatch):
+    from services.reporting.adapters.exports import plain
+
+    # The CSV names no agency; its only text is the official labels. Were one of them ever to
+    # begin like a formula (user text), it would be neutralised the same way.
+    labels = dict(report.ROWS)
+    keys = list(labels)[: len(FORMULAS)]
+    labels.update({k: f for k, f in zip(keys, FORMULAS, strict=True)})
+    monkeypatch.setattr(plain, "ROWS", labels)
+    doc["table3"]["new"]["natural_person"] = -2
+    rows = list(csv.reader(io.StringIO(to_csv(doc, "=1+1").decode("utf-8-sig"), newline="")))
+    assert [r[0] for r in rows[1:1 + len(FORMULAS)]] == ["'" + f for f in FORMULAS]
+    assert rows[1][1] == "-2"  # a number is a number, written as one
+    assert [r[0] for r in rows[1 + len(FORMULAS):]] == list(report.ROWS.values())[len(FORMULAS):]
+
+
+def test_csv_safe_touches_only_text_that_starts_like_a_formula():
+    from shared.tabular import csv_safe
+
+    assert [csv_safe(v) for v in ("=A1", "+1", "-2", "@x", "\t1", "\r1")] == [
+        "'=A1", "'+1", "'-2", "'@x", "'\t1", "'\r1"]
+    assert [csv_safe(v) for v in (-2, 0, 3, "聊城市民政局", "三(一)予以公开", "", "a=b", " =1")] \
+        == [-2, 0, 3, "聊城市民政局", "三(一)予以公开", "", "a=b", " =1"]
 
 
 # --- the registry ---

@@ -5,14 +5,17 @@ from __future__ import annotations
 import io
 import math
 import unicodedata
+from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from services.reporting.adapters.exports import layout
+from shared.tabular import is_formula_like
 
 FONT = "宋体"  # present wherever Chinese Office/WPS is; Latin-only fonts show CJK as boxes
 LINE_HEIGHT = 15  # points per line of an 11-point font
@@ -31,11 +34,25 @@ def to_xlsx(doc: dict[str, Any], agency_name: str) -> bytes:
     return out.getvalue()
 
 
+def _put(ws: Worksheet, row: int, col: int, value: str | int | Decimal) -> Cell:
+    """Every cell is written here. Text is a text cell whatever it begins with (openpyxl would
+    make "=…" a formula: the title begins with the agency's name); text a spreadsheet would
+    read as a formula also gets Excel's quote prefix, the mark Excel itself sets when someone
+    types a leading apostrophe: shown exactly as written, and still text when edited."""
+    cell = ws.cell(row, col)
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+        if is_formula_like(value):
+            cell.quotePrefix = True
+    return cell
+
+
 def _sheet(ws: Worksheet, grid: layout.Grid, title: str) -> None:
-    ws.cell(1, 1, title).font = Font(name=FONT, size=14, bold=True)
+    _put(ws, 1, 1, title).font = Font(name=FONT, size=14, bold=True)
     ws.cell(1, 1).alignment = Alignment(horizontal="center")
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=grid.n_cols)
-    ws.cell(2, 1, grid.caption).font = Font(name=FONT, size=12, bold=True)
+    _put(ws, 2, 1, grid.caption).font = Font(name=FONT, size=12, bold=True)
     for i, width in enumerate(grid.widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
     # Borders go on every cell of the table, merged ones included: Excel draws a merged
@@ -55,7 +72,7 @@ def _sheet(ws: Worksheet, grid: layout.Grid, title: str) -> None:
 
 def _write(ws: Worksheet, c: layout.Cell) -> None:
     row, col = TITLE_ROWS + 1 + c.row, 1 + c.col
-    cell = ws.cell(row, col, c.value)
+    cell = _put(ws, row, col, c.value)
     cell.font = Font(name=FONT, bold=c.kind == "head")
     cell.alignment = Alignment(horizontal="left" if c.kind == "label" else "center",
                                vertical="center", wrap_text=True)
