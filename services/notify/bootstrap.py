@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,31 @@ def _email_channel():
                      user=os.environ.get("GONGKAI_SMTP_USER") or None,
                      password=os.environ.get("GONGKAI_SMTP_PASSWORD") or None,
                      starttls=os.environ.get("GONGKAI_SMTP_STARTTLS") == "1")
+
+
+DEV_SINKS_ENV = "GONGKAI_DEV_SINKS"
+# How a deployment gives staff their identities: a key of its own or the city's identity
+# provider. Compose and Kubernetes require one of them; only a development stack (`gongkai up`,
+# the tests) signs with the key it generated for itself in GONGKAI_HOME.
+_PRODUCTION_IDENTITY = ("GONGKAI_JWT_SECRET", "GONGKAI_OIDC_ISSUER")
+
+
+def dev_sinks_enabled(environ: Mapping[str, str] = os.environ) -> bool:
+    """Development mode: `/v1/dev/sms` and `/v1/dev/email` exist (for staff tokens only).
+
+    It takes both an explicit GONGKAI_DEV_SINKS=1 (the embedded stack sets it) and a
+    development identity setup: with GONGKAI_JWT_SECRET or an identity provider configured —
+    a production configuration — the setting is ignored, loudly, so that a development
+    environment file copied to production cannot open the sinks."""
+    if environ.get(DEV_SINKS_ENV) != "1":
+        return False
+    production = [name for name in _PRODUCTION_IDENTITY if environ.get(name)]
+    if production:
+        log.warning("%s=1 ignored: %s is set, a production configuration; the development "
+                    "sinks stay closed", DEV_SINKS_ENV, " and ".join(production))
+        return False
+    log.warning("development mode: /v1/dev/sms and /v1/dev/email are open to staff tokens")
+    return True
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
@@ -83,6 +109,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     http.install(app, SERVICE)
     app.include_router(runtime.health_router())
     app.include_router(dead_letters.router(runtime))
-    app.include_router(router(runtime, dev_sinks=os.environ.get("GONGKAI_DEV_SINKS") == "1",
+    app.include_router(router(runtime, dev_sinks=dev_sinks_enabled(),
                               sms_provider_of=sms_provider_of, email_provider=email.name))
     return app

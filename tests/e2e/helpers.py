@@ -43,8 +43,9 @@ def report(stack: Any, year: int, agency: str) -> dict[str, Any]:
 
 
 def sms_to(stack: Any, number: str) -> list[dict[str, Any]]:
+    """What the development SMS sink got for `number` (open to staff tokens only)."""
     response = httpx.get(f"{stack.url('notify')}/v1/dev/sms", params={"recipient": number},
-                         timeout=10)
+                         headers=auth(stack, None, "city_admin"), timeout=10)
     response.raise_for_status()
     return response.json()
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.conftest import eventually
-from tests.e2e.helpers import application, cases, report
+from tests.e2e.helpers import application, auth, cases, report
 
 pytestmark = pytest.mark.e2e
 
@@ -17,7 +17,8 @@ CONSUMERS = ("casework", "reporting", "notify")
 
 
 def all_sms(stack) -> list[dict]:
-    return httpx.get(f"{stack.url('notify')}/v1/dev/sms", timeout=30).json()
+    return httpx.get(f"{stack.url('notify')}/v1/dev/sms", headers=auth(stack, None, "city_admin"),
+                     timeout=30).json()
 
 
 def submit_many(stack, agency: str, numbers: range, accepted: list, threads: int = 8) -> None:

@@ -290,20 +290,29 @@ async def cases_events(conn: AsyncConnection, application_ids: set[str],
     return histories
 
 
-async def dev_outbox(conn: AsyncConnection, recipient: str | None = None) -> list[dict[str, Any]]:
+async def dev_outbox(conn: AsyncConnection, recipient: str | None = None, *,
+                     agency: str | None = None) -> list[dict[str, Any]]:
+    """What the development SMS sink got (`agency` None: every agency's)."""
     rows = await conn.execute(
-        text("""SELECT d.message_id, d.recipient, d.body, d.delivered_at, m.application_id
+        text("""SELECT d.message_id, d.recipient, d.body, d.delivered_at, m.application_id,
+                       m.agency
                 FROM dev_sms d JOIN messages m ON m.id = d.message_id
-                WHERE CAST(:r AS text) IS NULL OR d.recipient = :r ORDER BY d.message_id"""),
-        {"r": recipient})
+                WHERE (CAST(:r AS text) IS NULL OR d.recipient = :r)
+                  AND (CAST(:a AS text) IS NULL OR m.agency = :a)
+                ORDER BY d.message_id"""),
+        {"r": recipient, "a": agency})
     return [dict(r._mapping) for r in rows]
 
 
-async def dev_mailbox(conn: AsyncConnection, recipient: str | None = None) -> list[dict[str, Any]]:
+async def dev_mailbox(conn: AsyncConnection, recipient: str | None = None, *,
+                      agency: str | None = None) -> list[dict[str, Any]]:
+    """What the development mail sink got (`agency` None: every agency's)."""
     rows = await conn.execute(
         text("""SELECT d.message_id, d.recipient, d.subject, d.attachment_bytes, d.delivered_at,
-                       m.application_id, m.letter_id
+                       m.application_id, m.letter_id, m.agency
                 FROM dev_email d JOIN messages m ON m.id = d.message_id
-                WHERE CAST(:r AS text) IS NULL OR d.recipient = :r ORDER BY d.message_id"""),
-        {"r": recipient})
+                WHERE (CAST(:r AS text) IS NULL OR d.recipient = :r)
+                  AND (CAST(:a AS text) IS NULL OR m.agency = :a)
+                ORDER BY d.message_id"""),
+        {"r": recipient, "a": agency})
     return [dict(r._mapping) for r in rows]

@@ -1,6 +1,6 @@
 """Notify's HTTP API: the letters and messages of a case, letter PDFs, re-sending on purpose,
-the messages that need a person, and (on a development stack) what the development sinks
-received."""
+the messages that need a person, and (in development mode, to staff) what the development
+sinks received."""
 
 # No `from __future__ import annotations`: FastAPI must see the real types in the closures.
 import uuid
@@ -119,16 +119,35 @@ def router(runtime: Runtime, *, dev_sinks: bool, sms_provider_of: Any,
                 "messages": [_attention_item(r) for r in rows]}
 
     if dev_sinks:
+        # Development mode only (bootstrap.dev_sinks_enabled), and even then what a staff member
+        # sees is their own agency's: the sinks hold applicants' numbers, addresses and texts.
+        def sink_scope(staff: Staff, agency: str | None) -> str | None:
+            if agency is not None:
+                require_agency(staff, agency)
+                return agency
+            if staff.agency is None:  # only a city administrator's token has none
+                require_role(staff, Role.CITY_ADMIN)
+            return None if Role.CITY_ADMIN in staff.roles else staff.agency
+
+        agency_query = Annotated[str | None, Query(
+            min_length=2, max_length=40,
+            description="Only this agency's (default: the reader's own; every agency's for a "
+                        "city administrator)")]
+
         @api.get("/dev/sms", tags=["development"], summary="What the development SMS sink got")
-        async def dev_sms(recipient: Annotated[str | None, Query(max_length=20)] = None,
+        async def dev_sms(staff: staff_dep, agency: agency_query = None,
+                          recipient: Annotated[str | None, Query(max_length=20)] = None,
                           ) -> list[dict[str, Any]]:
+            scope = sink_scope(staff, agency)
             async with runtime.engine.connect() as conn:
-                return await store.dev_outbox(conn, recipient)
+                return await store.dev_outbox(conn, recipient, agency=scope)
 
         @api.get("/dev/email", tags=["development"], summary="What the development mail sink got")
-        async def dev_email(recipient: Annotated[str | None, Query(max_length=254)] = None,
+        async def dev_email(staff: staff_dep, agency: agency_query = None,
+                            recipient: Annotated[str | None, Query(max_length=254)] = None,
                             ) -> list[dict[str, Any]]:
+            scope = sink_scope(staff, agency)
             async with runtime.engine.connect() as conn:
-                return await store.dev_mailbox(conn, recipient)
+                return await store.dev_mailbox(conn, recipient, agency=scope)
 
     return api
