@@ -19,6 +19,7 @@ from gongkai.embedded import Broker, Postgres, free_port
 from shared import kafka
 from shared.contracts import ALL_TOPICS
 from shared.db import migrate
+from shared.revocations import TOKENS_TOPIC
 from shared.settings import SERVICES, Settings
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ class Stack:
             await migrate(service, self.database_url)
         await kafka.wait_for_broker(self.bootstrap)
         await kafka.ensure_topics(self.bootstrap, ALL_TOPICS, self.settings.topic_partitions)
+        await kafka.ensure_topics(self.bootstrap, (TOKENS_TOPIC,), partitions=1)
 
     def env(self, service: str) -> dict[str, str]:
         env = dict(os.environ)
@@ -71,21 +73,32 @@ class Stack:
         )
         if self.settings.clock:
             env["GONGKAI_CLOCK"] = self.settings.clock
+        # Client addresses: the services believe X-Forwarded-For only from the portal, which
+        # connects from 127.0.0.1 and forwards the browser's address; the portal itself, with
+        # nothing in front of it here, believes no one (GONGKAI_PORTAL_PROXIES if there is).
+        env.pop("FORWARDED_ALLOW_IPS", None)
+        env["GONGKAI_TRUSTED_PROXIES"] = ("127.0.0.1" if service != "portal"
+                                          else os.environ.get("GONGKAI_PORTAL_PROXIES", ""))
         if self.postgres is not None:
             env.setdefault("GONGKAI_DEV_SINKS", "1")  # the embedded stack shows what it "sent"
             # The console's development sign-in (demo staff, no identity provider).
             env.setdefault("GONGKAI_PORTAL_DEV_SIGNIN", "1")
+            # /metrics open on the services' own ports, which listen on loopback only here
+            # (a local Prometheus and the end-to-end tests read it without a token).
+            env.setdefault("GONGKAI_METRICS", "open")
         return env
 
     def url(self, service: str) -> str:
         port = self.instance_ports.get(service) or self.settings.ports[service]
         return f"http://127.0.0.1:{port}"
 
-    def start_service(self, service: str, instance: str = "", port: int | None = None) -> str:
+    def start_service(self, service: str, instance: str = "", port: int | None = None,
+                      extra_env: dict[str, str] | None = None) -> str:
         """Start a service process; a second `instance` (with its own port) joins the same
-        consumer groups and shares the partitions. Returns the process's name."""
+        consumer groups and shares the partitions. `extra_env` overrides the environment of
+        this one process. Returns the process's name."""
         name = f"{service}{instance}"
-        env = self.env(service)
+        env = {**self.env(service), **(extra_env or {})}
         if port is not None:
             env[f"GONGKAI_{service.upper()}_PORT"] = str(port)
             self.instance_ports[name] = port

@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 import tempfile
+import threading
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import jwt
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.routing import Match
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shared.clock import Clock
-from shared.http import Problem
+from shared.http import Problem, problem_response
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +31,67 @@ ALGORITHM = "HS256"  # the only one accepted: no "none", no algorithm confusion
 LEEWAY = timedelta(seconds=30)
 SECRET_ENV = "GONGKAI_JWT_SECRET"
 MIN_SECRET_BYTES = 32  # RFC 7518 §3.2
+MAX_LIFETIME_ENV = "GONGKAI_TOKEN_MAX_LIFETIME"
+DEFAULT_MAX_LIFETIME = timedelta(hours=12)
+MAX_TOKEN_CHARS = 8192  # a bearer token is a few hundred bytes; nothing larger is parsed
+
+
+def parse_duration(raw: str) -> timedelta:
+    """"12h", "90m", "3600s" or "3600" (seconds), "1d"."""
+    found = re.fullmatch(r"\s*(\d+)\s*([smhd]?)\s*", raw or "")
+    if not found or int(found[1]) <= 0:
+        raise ValueError(f"not a positive duration: {raw!r} (e.g. 12h, 90m, 3600)")
+    unit = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[found[2]]
+    return timedelta(seconds=int(found[1]) * unit)
+
+
+@lru_cache(maxsize=8)
+def _parsed_max_lifetime(raw: str | None) -> timedelta:
+    return parse_duration(raw) if raw else DEFAULT_MAX_LIFETIME
+
+
+def max_lifetime() -> timedelta:
+    """The longest a token may be valid (exp − iat), GONGKAI_TOKEN_MAX_LIFETIME (default 12 h).
+    A token issued for longer is refused whatever its signature: a leaked token is worth at
+    most this long, and a revocation need be remembered no longer than this."""
+    return _parsed_max_lifetime(os.environ.get(MAX_LIFETIME_ENV) or None)
+
+
+class Revocations:
+    """Revoked tokens, kept in memory by every process that checks tokens (fed by
+    shared.revocations from the gongkai.tokens topic): single tokens by their `jti`, and every
+    token of a user issued at or before a moment (`gongkai token revoke --user`; a token the
+    user is given afterwards is valid again)."""
+
+    def __init__(self) -> None:
+        self._jtis: set[str] = set()
+        self._users: dict[str, float] = {}
+        self._lock = threading.Lock()  # OIDC tokens are checked in worker threads
+
+    def revoke_jti(self, jti: str) -> None:
+        with self._lock:
+            self._jtis.add(jti)
+
+    def revoke_user(self, user: str, issued_until: float) -> None:
+        with self._lock:
+            self._users[user] = max(self._users.get(user, issued_until), issued_until)
+
+    def refuses(self, claims: dict[str, Any]) -> str | None:
+        """Why the token's claims are revoked, or None."""
+        jti, user, iat = claims.get("jti"), claims.get("sub"), claims.get("iat")
+        if isinstance(jti, str) and jti in self._jtis:
+            return "revoked token"
+        until = self._users.get(user) if isinstance(user, str) else None
+        if until is not None and isinstance(iat, int | float) and iat <= until:
+            return "revoked user"
+        return None
+
+    def __len__(self) -> int:
+        return len(self._jtis) + len(self._users)
+
+
+# The process's revocations: read by every check below, filled by the process's feed.
+REVOKED = Revocations()
 
 
 class Role(StrEnum):
@@ -73,6 +139,9 @@ def issue_token(secret: str, *, user: str, agency: str | None, roles: Iterable[R
         raise ValueError("a token needs a secret, a user, at least one role and a positive ttl")
     if not agency and Role.CITY_ADMIN not in role_set:
         raise ValueError("only a city administrator's token may omit the agency")
+    if ttl > max_lifetime():
+        raise ValueError(f"a token may be valid for at most {max_lifetime()} "
+                         f"({MAX_LIFETIME_ENV}); the services would refuse a longer one")
     iat = int(_epoch(now))
     claims: dict[str, Any] = {
         "sub": user, "agency": agency or None, "roles": sorted(role_set), "iss": issuer,
@@ -95,6 +164,8 @@ def verify_token(token: str, *, secret: str, now: datetime, issuer: str = "gongk
                  audience: str | None = None) -> Staff:
     if not secret:
         raise ValueError("empty secret")
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS:
+        raise AuthError("token too long")
     try:
         if jwt.get_unverified_header(token).get("alg") != ALGORITHM:
             raise AuthError("algorithm not allowed")
@@ -111,20 +182,31 @@ def verify_token(token: str, *, secret: str, now: datetime, issuer: str = "gongk
         raise AuthError("malformed token") from exc
     except jwt.InvalidTokenError as exc:  # issuer, audience, missing claim, bad sub/jti type
         raise AuthError(f"claims: {exc}") from exc
+    except AuthError:
+        raise
+    except Exception as exc:  # anything else a hostile token provokes in the library: refused
+        raise AuthError(f"malformed token ({type(exc).__name__})") from exc
     return staff_from_claims(claims, now)
 
 
 def staff_from_claims(claims: dict[str, Any], now: datetime, *, agency_claim: str = "agency",
-                      roles_claim: str = "roles") -> Staff:
-    """The staff member a verified token names; its times checked against the injected clock."""
-    user, agency, raw_roles = claims["sub"], claims.get(agency_claim), claims.get(roles_claim)
+                      roles_claim: str = "roles", revoked: Revocations | None = None) -> Staff:
+    """The staff member a verified token names; its times checked against the injected clock,
+    its lifetime against `max_lifetime()`, itself against the revocations (`REVOKED`)."""
+    user, agency, raw_roles = claims.get("sub"), claims.get(agency_claim), claims.get(roles_claim)
     if not isinstance(user, str) or not user:
         raise AuthError("empty subject")
     at, leeway = _epoch(now), LEEWAY.total_seconds()
-    if _number(claims, "exp") <= at - leeway:
+    exp, iat = _number(claims, "exp"), _number(claims, "iat")
+    if exp <= at - leeway:
         raise AuthError("expired", user)
-    if _number(claims, "nbf") > at + leeway or _number(claims, "iat") > at + leeway:
+    if _number(claims, "nbf") > at + leeway or iat > at + leeway:
         raise AuthError("not yet valid", user)
+    if exp - iat > max_lifetime().total_seconds():
+        raise AuthError(f"lifetime {exp - iat:.0f} s above the maximum", user)
+    why = (REVOKED if revoked is None else revoked).refuses(claims)
+    if why:
+        raise AuthError(why, user)
     if not isinstance(raw_roles, list) or not raw_roles:
         raise AuthError("missing roles", user)
     try:
@@ -145,10 +227,15 @@ def load_secret(home: Path) -> str:
         if len(secret.encode()) < MIN_SECRET_BYTES:
             raise ValueError(f"{SECRET_ENV} must be at least {MIN_SECRET_BYTES} bytes")
         return secret
-    path = home / "jwt.secret"
+    return file_secret(home / "jwt.secret")
+
+
+def file_secret(path: Path) -> str:
+    """A random secret made once in `path` (mode 0600), shared by every process that reads it."""
+    home = path.parent
     if not path.exists():
         home.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=home, prefix=".jwt.secret.")  # created 0600
+        fd, tmp = tempfile.mkstemp(dir=home, prefix=f".{path.name}.")  # created 0600
         try:
             with os.fdopen(fd, "w") as f:
                 f.write(secrets.token_urlsafe(32) + "\n")
@@ -180,18 +267,38 @@ def bearer_dependency(verify: Callable[[str], Awaitable[Staff]]) -> Callable[...
     """A FastAPI dependency: the authenticated staff member, or 401 (never saying why)."""
 
     async def current_staff(
+        request: Request,
         credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
     ) -> Staff:
-        try:
-            if credentials is None:
-                raise AuthError("no bearer token")
-            return await verify(credentials.credentials)
-        except AuthError as exc:
-            log.info("authentication refused: %s (user %s)", exc.reason, exc.user or "unknown")
-            raise Problem(401, "需要有效的身份凭证",
-                          headers={"WWW-Authenticate": "Bearer"}) from None
+        # Checked already, before the body was read (`TokenFirst`): not twice.
+        token = credentials.credentials if credentials else None
+        checked = request.scope.get("state", {}).get(CHECKED_STAFF)
+        if checked is not None and token is not None and checked[0] == token:
+            return checked[1]
+        return await authenticate(verify, token)
 
+    current_staff.verify = verify  # type: ignore[attr-defined]  # read by TokenFirst
     return current_staff
+
+
+CHECKED_STAFF = "gongkai_checked_staff"
+UNAUTHENTICATED = "需要有效的身份凭证"
+
+
+async def authenticate(verify: Callable[[str], Awaitable[Staff]], token: str | None) -> Staff:
+    """The staff member `token` names, or Problem 401. Whatever a malformed token makes the
+    checks raise is a refusal, never a 500."""
+    try:
+        if not token:
+            raise AuthError("no bearer token")
+        return await verify(token)
+    except AuthError as exc:
+        reason, user = exc.reason, exc.user
+    except Exception as exc:  # a token that trips a library: refused, logged without it
+        log.warning("token check failed unexpectedly: %s", type(exc).__name__)
+        reason, user = f"unreadable token ({type(exc).__name__})", None
+    log.info("authentication refused: %s (user %s)", reason, user or "unknown")
+    raise Problem(401, UNAUTHENTICATED, headers={"WWW-Authenticate": "Bearer"})
 
 
 def require_role(staff: Staff, *roles: Role) -> None:
@@ -202,3 +309,63 @@ def require_role(staff: Staff, *roles: Role) -> None:
 def require_agency(staff: Staff, agency: str) -> None:
     if not staff.can_act_for(agency):
         raise Problem(403, "无权访问其他行政机关的数据")
+
+
+class TokenFirst:
+    """ASGI middleware: on a route that needs a staff member, the bearer token is checked
+    before anything reads the body. FastAPI reads (and parses) a route's body before it solves
+    its dependencies, so without this a request with no token or a bad one and a large body
+    had the body consumed, then got its 401. The staff member is left in the request's state
+    for the route's own dependency, so a token is checked once."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._verifiers: dict[int, Callable[[str], Awaitable[Staff]] | None] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        verify = self._verify_for(scope) if scope["type"] == "http" else None
+        if verify is None:
+            await self.app(scope, receive, send)
+            return
+        token = bearer_token(scope)
+        try:
+            staff = await authenticate(verify, token)
+        except Problem as exc:
+            await problem_response(exc.status, exc.detail, instance=scope.get("path"),
+                                   headers=exc.headers)(scope, receive, send)
+            return
+        scope.setdefault("state", {})[CHECKED_STAFF] = (token, staff)
+        await self.app(scope, receive, send)
+
+    def _verify_for(self, scope: Scope) -> Callable[[str], Awaitable[Staff]] | None:
+        router = getattr(scope.get("app"), "router", None)
+        for route in getattr(router, "routes", ()):
+            match, _ = route.matches(scope)
+            if match == Match.FULL:
+                key = id(route)
+                if key not in self._verifiers:
+                    self._verifiers[key] = _staff_verifier(getattr(route, "dependant", None))
+                return self._verifiers[key]
+        return None
+
+
+def bearer_token(scope: Scope) -> str | None:
+    for name, value in scope.get("headers") or ():
+        if name == b"authorization":
+            scheme, _, credentials = value.decode("latin-1").partition(" ")
+            return credentials.strip() or None if scheme.lower() == "bearer" else None
+    return None
+
+
+def _staff_verifier(dependant: Any) -> Callable[[str], Awaitable[Staff]] | None:
+    """The verify function of the staff dependency a route (or one of its dependencies) uses."""
+    if dependant is None:
+        return None
+    verify = getattr(dependant.call, "verify", None)
+    if verify is not None:
+        return verify
+    for sub in dependant.dependencies:
+        found = _staff_verifier(sub)
+        if found is not None:
+            return found
+    return None

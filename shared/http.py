@@ -3,8 +3,13 @@ API docs that need no internet."""
 
 from __future__ import annotations
 
+import hmac
 import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -16,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
 
@@ -132,17 +138,112 @@ def too_large_answer(path: str) -> JSONResponse:
     return problem_response(413, "请求内容过大", instance=path)
 
 
+# Every answer of a service: nothing sniffed, never framed, no referrer, never stored (answers
+# carry personal data; none is worth caching for its client).
+API_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+class SecurityHeaders:
+    """ASGI middleware adding `headers` to every answer that does not set them itself, the
+    500s of Starlette's outermost error handler included (see `secure`). `cacheable(path)`:
+    answers that keep their cache headers (the portal's static files)."""
+
+    def __init__(self, app: ASGIApp, headers: dict[str, str],
+                 cacheable: Callable[[str], bool] | None = None) -> None:
+        self.app = app
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+        self.cacheable = cacheable
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        keep_cache = self.cacheable is not None and self.cacheable(scope.get("path", ""))
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or [])
+                present = {name.lower() for name, _ in headers}
+                headers += [(name, value) for name, value in self.headers
+                            if name not in present
+                            and not (keep_cache and name == b"cache-control")]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, sending)
+
+
+def secure(app: FastAPI, headers: dict[str, str],
+           cacheable: Callable[[str], bool] | None = None) -> None:
+    """Wrap the app's whole middleware stack, Starlette's ServerErrorMiddleware (which answers
+    the 500s) included, in `SecurityHeaders`: middleware added the usual way sits inside it."""
+    build = app.build_middleware_stack
+
+    def build_secured() -> ASGIApp:
+        return SecurityHeaders(build(), headers, cacheable)
+
+    app.build_middleware_stack = build_secured  # type: ignore[method-assign]
+
+
+@dataclass(frozen=True)
+class MetricsExposure:
+    """Where /metrics is served (GONGKAI_METRICS):
+    token (default): on the service's port, to `Authorization: Bearer <GONGKAI_METRICS_TOKEN>`
+      only (unset: a token made once in GONGKAI_HOME/metrics.token, read on first use);
+    port: on its own port GONGKAI_METRICS_PORT (for a network only Prometheus reaches), not
+      on the service's;
+    open: on the service's port to anyone (the embedded stack, which listens on loopback)."""
+
+    mode: str
+    port: int = 0
+
+    def token(self) -> str:
+        from shared.auth import file_secret
+
+        token = os.environ.get("GONGKAI_METRICS_TOKEN") or file_secret(
+            Path(os.environ.get("GONGKAI_HOME", ".gongkai")).resolve() / "metrics.token")
+        if len(token) < 16:
+            raise ValueError("GONGKAI_METRICS_TOKEN must be at least 16 characters")
+        return token
+
+
+def metrics_exposure(service: str = "") -> MetricsExposure:
+    mode = os.environ.get("GONGKAI_METRICS", "token").strip().lower() or "token"
+    if mode == "port":
+        raw = os.environ.get("GONGKAI_METRICS_PORT", "")
+        if not raw.isdigit() or not 0 < int(raw) < 65536:
+            raise ValueError("GONGKAI_METRICS=port needs GONGKAI_METRICS_PORT")
+        return MetricsExposure("port", port=int(raw))
+    if mode not in ("token", "open"):
+        raise ValueError(f"GONGKAI_METRICS must be token, port or open, not {mode!r}")
+    return MetricsExposure(mode)
+
+
+def api_docs_enabled() -> bool:
+    """GONGKAI_API_DOCS=0 takes /docs and /openapi.json off a service (default: served)."""
+    return os.environ.get("GONGKAI_API_DOCS", "1").strip() != "0"
+
+
 def install(app: FastAPI, service: str, public: tuple[str, ...] = ()) -> None:
     """Error handlers, limits, request metrics, /metrics and offline /docs for one service's
     app. `public`: path prefixes anyone may call, rate-limited per client address
     (GONGKAI_PUBLIC_RATE requests/s, burst 10×)."""
-    import os
-
+    from shared.auth import TokenFirst
     from shared.limits import BodyTooLarge, Guard
 
     rate = float(os.environ.get("GONGKAI_PUBLIC_RATE", "2"))
+    # Outermost first: security headers on every answer; then limits and request metrics;
+    # then the token of a staff route, checked before its body is read.
+    app.add_middleware(TokenFirst)
     app.add_middleware(Guard, service=service, public_prefixes=public, rate=rate,
                        burst=max(10, int(rate * 10)))
+    secure(app, API_HEADERS)
 
     @app.exception_handler(BodyTooLarge)
     async def _too_large(request: Request, exc: BodyTooLarge) -> JSONResponse:
@@ -177,10 +278,26 @@ def install(app: FastAPI, service: str, public: tuple[str, ...] = ()) -> None:
         return problem_response(500, "处理请求时发生内部错误，请稍后重试。",
                                 instance=request.url.path)
 
-    @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    exposure = metrics_exposure(service)
+    if exposure.mode != "port":
+        expected: list[bytes] = []
 
+        @app.get("/metrics", include_in_schema=False)
+        async def metrics(request: Request) -> Response:
+            if exposure.mode == "token" and not expected:
+                expected.append(f"Bearer {exposure.token()}".encode())
+            if exposure.mode == "token" and not hmac.compare_digest(
+                    request.headers.get("authorization", "").encode(), expected[0]):
+                return problem_response(401, "需要有效的指标访问令牌", instance="/metrics",
+                                        headers={"WWW-Authenticate": "Bearer"})
+            return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    if not api_docs_enabled():
+        pages = {app.openapi_url, app.docs_url, app.redoc_url,
+                 app.swagger_ui_oauth2_redirect_url}
+        app.router.routes[:] = [r for r in app.router.routes
+                                if getattr(r, "path", None) not in pages]
+        app.openapi_url = app.docs_url = app.redoc_url = None
     offline_docs(app)
 
 

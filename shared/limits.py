@@ -86,12 +86,7 @@ class Guard:
         max_body = upload.max_body if upload else self.max_body
         length = headers.get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > max_body):
-            if upload:
-                refusal = problem_response(
-                    413, upload.detail, errors=[{"field": upload.field, "message": upload.detail}])
-            else:
-                refusal = problem_response(413, f"请求内容超过{max_body // 1024}KB的上限")
-            await refusal(scope, receive, send)
+            await self._too_large(upload, max_body)(scope, receive, send)
             return
         if any(scope.get("path", "").startswith(p) for p in self.public):
             client = (scope.get("client") or ("unknown", 0))[0]
@@ -102,34 +97,65 @@ class Guard:
                     headers={"Retry-After": str(max(1, round(wait)))})(scope, receive, send)
                 return
         status = 500
+        body = _Body(receive, max_body)
+        refused = False
 
         async def sending(message) -> None:
-            nonlocal status
+            nonlocal status, refused
+            if body.exceeded:
+                # The body streamed past the limit (no Content-Length announced it): whatever
+                # the app made of the cut-off body (FastAPI: a 400 "error parsing the body"),
+                # the answer is 413, once.
+                if message["type"] == "http.response.start" and not refused:
+                    refused = True
+                    status = 413
+                    await self._too_large(upload, max_body)(scope, _nothing, send)
+                return
             if message["type"] == "http.response.start":
                 status = message["status"]
             await send(message)
 
         try:
-            await self.app(scope, _limited(receive, max_body), sending)
+            await self.app(scope, body.receive, sending)
+        except BodyTooLarge:
+            if not refused:
+                refused, status = True, 413
+                await self._too_large(upload, max_body)(scope, _nothing, send)
         finally:
             route = getattr(scope.get("route"), "path", "unmatched")
             HTTP_REQUESTS.labels(self.service, route, f"{status // 100}xx").inc()
 
+    @staticmethod
+    def _too_large(upload: Upload | None, max_body: int):
+        if upload:
+            return problem_response(
+                413, upload.detail, errors=[{"field": upload.field, "message": upload.detail}])
+        return problem_response(413, f"请求内容超过{max_body // 1024}KB的上限")
 
-def _limited(receive: Receive, limit: int) -> Receive:
-    """Refuse a body that streams past the limit without announcing its length."""
-    seen = 0
 
-    async def wrapped():
-        nonlocal seen
-        message = await receive()
+async def _nothing() -> dict:
+    return {"type": "http.disconnect"}
+
+
+class _Body:
+    """The request's body messages, refused once they stream past the limit without having
+    announced their length: `exceeded` is set and every further read raises."""
+
+    def __init__(self, receive: Receive, limit: int) -> None:
+        self._receive, self.limit = receive, limit
+        self.seen = 0
+        self.exceeded = False
+
+    async def receive(self):
+        if self.exceeded:
+            raise BodyTooLarge()
+        message = await self._receive()
         if message["type"] == "http.request":
-            seen += len(message.get("body", b""))
-            if seen > limit:
+            self.seen += len(message.get("body", b""))
+            if self.seen > self.limit:
+                self.exceeded = True
                 raise BodyTooLarge()
         return message
-
-    return wrapped
 
 
 class BodyTooLarge(Exception):

@@ -15,7 +15,7 @@ from datetime import datetime
 
 import jwt
 
-from shared.auth import AuthError, Staff, staff_from_claims
+from shared.auth import MAX_TOKEN_CHARS, AuthError, Staff, staff_from_claims
 
 ALGORITHMS = ["RS256", "ES256"]  # asymmetric only: an HS256 token could be forged with the key
 
@@ -42,15 +42,24 @@ class OidcVerifier:
                    roles_claim=os.environ.get("GONGKAI_OIDC_ROLES_CLAIM", "gongkai_roles"))
 
     def verify(self, token: str, now: datetime) -> Staff:
+        if not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS:
+            raise AuthError("token too long")
         try:
-            if jwt.get_unverified_header(token).get("alg") not in ALGORITHMS:
+            alg = jwt.get_unverified_header(token).get("alg")
+            if alg not in ALGORITHMS:
                 raise AuthError("algorithm not allowed")
             key = self._keys.get_signing_key_from_jwt(token)
+            # The key decides the algorithm: a header naming another type of key than the one
+            # its kid names (ES256 on an RSA key) is refused here, not inside the library.
+            if key.algorithm_name != alg:
+                raise AuthError(f"algorithm {alg} does not match the key's {key.algorithm_name}")
             claims = jwt.decode(
-                token, key.key, algorithms=ALGORITHMS, issuer=self.issuer,
+                token, key.key, algorithms=[alg], issuer=self.issuer,
                 audience=self.audience,
                 options={"verify_exp": False, "verify_nbf": False, "verify_iat": False,
-                         "require": ["sub", "iss", "aud", "exp"]})
+                         "require": ["sub", "iss", "aud", "exp", "iat"]})
+        except AuthError:
+            raise
         except jwt.PyJWKClientError as exc:
             raise AuthError(f"signing key: {exc}") from exc
         except jwt.InvalidSignatureError as exc:
@@ -59,8 +68,9 @@ class OidcVerifier:
             raise AuthError("malformed token") from exc
         except jwt.InvalidTokenError as exc:
             raise AuthError(f"claims: {exc}") from exc
-        claims.setdefault("nbf", claims.get("iat", 0))
-        claims.setdefault("iat", claims["nbf"])
+        except Exception as exc:  # whatever else a hostile token provokes: refused, not a 500
+            raise AuthError(f"malformed token ({type(exc).__name__})") from exc
+        claims.setdefault("nbf", claims["iat"])
         return staff_from_claims(claims, now, agency_claim=self.agency_claim,
                                  roles_claim=self.roles_claim)
 

@@ -28,6 +28,7 @@ from shared.inbox import Apply, ApplyMany, Inbox
 from shared.metrics import CONSUMER_LAG, DEAD_LETTERS, FETCH_WAIT
 from shared.oidc import OidcVerifier
 from shared.relay import Relay
+from shared.revocations import TOKENS_TOPIC, RevocationFeed
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,10 @@ class Runtime:
         self._paces: list[tuple[Pace, Any]] = []
         self._offsets: list[Offsets] = []
         self._tasks: list[asyncio.Task[None]] = []
+        # Every process follows the revoked tokens itself (no consumer group: each needs all).
+        self.revocations = RevocationFeed(service, bootstrap,
+                                          max_wait_ms=settings.reference_fetch_max_wait_ms)
+        self.loop("revocations", self.revocations.run)
 
     def pooled(self, size: int = 8) -> None:
         """Open a plain asyncpg pool (`self.pool`) beside the engine, for a hot path."""
@@ -160,6 +165,7 @@ class Runtime:
 
     async def start(self) -> None:
         await kafka.ensure_topics(self.bootstrap, ALL_TOPICS, self.settings.topic_partitions)
+        await kafka.ensure_topics(self.bootstrap, (TOKENS_TOPIC,), partitions=1)
         if self._pool_size:
             self.pool = await make_pool(self.database_url, self.service, self._pool_size)
         for step in self._before_start:
@@ -173,6 +179,9 @@ class Runtime:
             task = asyncio.create_task(run(), name=f"{self.service}-{name}")
             task.add_done_callback(self._loop_ended)
             self._tasks.append(task)
+        # No token is accepted before the revoked ones are known (bounded: a broker that is
+        # slow to answer must not keep the service down; they apply when they arrive).
+        await self.revocations.wait_caught_up(within=15.0)
 
     def _loop_ended(self, task: asyncio.Task[None]) -> None:
         if task.cancelled():

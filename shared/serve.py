@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import ipaddress
 import logging
 import os
 import socket
@@ -22,9 +23,39 @@ def configure_logging(level: str) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+TRUSTED_PROXIES_ENV = "GONGKAI_TRUSTED_PROXIES"
+
+
+def trusted_proxies(environ: dict[str, str] | None = None) -> list[str]:
+    """The addresses (IPs or CIDRs) whose X-Forwarded-For (and -Proto) is believed:
+    GONGKAI_TRUSTED_PROXIES, comma-separated; else uvicorn's FORWARDED_ALLOW_IPS, which the
+    deploy files set; else none, and the client is the connection's peer. uvicorn's own default
+    (loopback) is never used: on one machine every local process, not only the portal, could
+    name any address it liked and get a fresh rate-limit bucket with each request. Names and
+    "*" are refused, since a typo would otherwise quietly trust nobody or everybody."""
+    environ = os.environ if environ is None else environ
+    raw = environ.get(TRUSTED_PROXIES_ENV)
+    if raw is None:
+        raw = environ.get("FORWARDED_ALLOW_IPS", "")
+    entries = [e.strip() for e in raw.split(",") if e.strip()]
+    for entry in entries:
+        try:
+            network = ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ValueError(f"{TRUSTED_PROXIES_ENV}: {entry!r} is not an IP address or a "
+                             "network (CIDR)") from None
+        if network.prefixlen == 0:
+            raise ValueError(f"{TRUSTED_PROXIES_ENV}: {entry!r} would trust every address")
+    return entries
+
+
 def serve(service: str) -> None:
     settings = Settings.from_env()
     configure_logging(settings.log_level)
+    proxies = trusted_proxies()
+    from shared.http import metrics_exposure
+
+    metrics = metrics_exposure(service)
     # Several worker processes share the port (uvicorn's supervisor restarts a dead one). Each
     # is a full instance: consumers share partitions, one relay at a time publishes.
     workers = int(os.environ.get(f"GONGKAI_{service.upper()}_WORKERS", "1"))
@@ -42,7 +73,18 @@ def serve(service: str) -> None:
         log_level=settings.log_level.lower(),
         access_log=False,
         timeout_graceful_shutdown=20,
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies,
+        # uvicorn's default "server: uvicorn" says what to attack; nothing is lost without it.
+        server_header=False,
     )
+    if metrics.mode == "port":
+        if workers > 1:
+            raise SystemExit(f"GONGKAI_METRICS=port serves one process's metrics; with "
+                             f"GONGKAI_{service.upper()}_WORKERS={workers} use token or open")
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics.port, addr=config.host)
     if workers == 1:
         uvicorn.Server(config).run()
         return

@@ -6,14 +6,15 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.portal.adapters.services import Services, ServiceUnavailable
-from services.portal.adapters.sessions import Signer, portal_secret
+from services.portal.adapters.services import Services, ServiceUnavailable, TokenRefused
+from services.portal.adapters.sessions import COOKIE, Signer, portal_secret
 from services.portal.config import PortalConfig
 from services.portal.entrypoints import (
     attention,
@@ -28,10 +29,17 @@ from services.portal.entrypoints import (
 from services.portal.entrypoints import ledger as ledger_import
 from services.portal.entrypoints import oidc as oidc_signin
 from shared.clock import clock_from_setting
+from shared.http import secure
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
+
+
+def _back(request: Request) -> str:
+    if request.method != "GET" or not request.url.path.startswith("/staff/"):
+        return "/staff/"
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
 
 # No script, style, image or font from anywhere but here; no framing; nothing sniffed.
 SECURITY_HEADERS = {
@@ -62,13 +70,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.signer = Signer(portal_secret(settings.home.resolve()))
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
-    @app.middleware("http")
-    async def headers(request: Request, call_next) -> Response:
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if not request.url.path.startswith("/static/"):
-            response.headers.setdefault("Cache-Control", "no-store")
+    # On every answer, the 500s included; no-store on all but the static files (every page
+    # of the console shows personal data, and the public pages' answers are a person's own).
+    secure(app, {**SECURITY_HEADERS, "Cache-Control": "no-store"},
+           cacheable=lambda path: path.startswith("/static/"))
+
+    @app.exception_handler(TokenRefused)
+    async def _token_refused(request: Request, exc: TokenRefused) -> Response:
+        # The token was revoked or is no longer valid: the session ends here, not at its
+        # idle timeout; the person signs in again (and comes back to this page).
+        response = RedirectResponse("/staff/signin?" + urlencode({"next": _back(request)}),
+                                    status_code=303)
+        response.delete_cookie(COOKIE, path="/staff")
         return response
 
     @app.exception_handler(ServiceUnavailable)

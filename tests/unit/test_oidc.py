@@ -77,3 +77,45 @@ def test_a_symmetric_token_is_refused_even_when_signed_with_the_public_key(keys,
                         algorithm="HS256", headers={"kid": "k1"})
     with pytest.raises(AuthError, match="algorithm"):
         OidcVerifier(ISSUER, AUDIENCE, jwks_url).verify(forged, NOW)
+
+
+# --- hostile tokens: every one refused with AuthError (a 401), never another exception -------
+
+def _b64(raw: bytes) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _forged(header: dict, claims: dict | None = None, signature: bytes = b"x" * 64) -> str:
+    body = claims or {"sub": "x", "iss": ISSUER, "aud": AUDIENCE,
+                      "exp": int((NOW + timedelta(minutes=5)).timestamp())}
+    return ".".join((_b64(json.dumps(header).encode()), _b64(json.dumps(body).encode()),
+                     _b64(signature)))
+
+
+@pytest.mark.parametrize("forged", [
+    _forged({"alg": "ES256", "kid": "k1"}),  # an RSA key's kid with an EC algorithm (was: 500)
+    _forged({"alg": "ES256", "kid": "k1", "typ": "JWT"}, signature=b"\x00" * 64),
+    _forged({"alg": "RS256"}),  # no kid
+    _forged({"alg": "none", "kid": "k1"}, signature=b""),
+    _forged({"alg": "HS256", "kid": "k1"}),
+    _forged({"alg": "PS256", "kid": "k1"}),
+    _forged({"alg": "RS256", "kid": ["k1"]}),
+    _forged({"alg": "RS256", "kid": {"x": 1}}),
+    _b64(b"not json") + "." + _b64(b"{}") + ".c2ln",
+    _b64(b"[1]") + ".e30.c2ln",
+    "a.b", "", "." * 5, "x" * 20_000,
+])
+def test_a_hostile_token_is_refused_not_an_error(keys, jwks_url, forged):
+    with pytest.raises(AuthError):
+        OidcVerifier(ISSUER, AUDIENCE, jwks_url).verify(forged, NOW)
+
+
+def test_a_provider_token_must_say_when_it_was_issued_and_live_no_longer_than_allowed(
+        keys, jwks_url):
+    verifier = OidcVerifier(ISSUER, AUDIENCE, jwks_url)
+    with pytest.raises(AuthError):
+        verifier.verify(token(keys[0], iat=None), NOW)
+    with pytest.raises(AuthError, match="lifetime"):
+        verifier.verify(token(keys[0], exp=NOW + timedelta(days=3650)), NOW)

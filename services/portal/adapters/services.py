@@ -44,6 +44,10 @@ class ServiceUnavailable(Exception):
     """A service did not answer (down, restarting, or too slow)."""
 
 
+class TokenRefused(Exception):
+    """A service refused the signed-in person's token (expired, revoked): the session ends."""
+
+
 class Services:
     def __init__(self, urls: dict[str, str], timeout: float = 15.0,
                  agencies_ttl: float = 30.0) -> None:
@@ -73,6 +77,9 @@ class Services:
         if response.status_code >= 500:
             log.warning("%s %s %s -> %d", service, method, path, response.status_code)
             raise ServiceUnavailable(service)
+        if token and response.status_code == 401:
+            log.info("%s %s %s -> 401: the session's token was refused", service, method, path)
+            raise TokenRefused(service)
         body: Any = None
         kind = response.headers.get("content-type", "")
         if not raw and "json" in kind:
