@@ -86,7 +86,8 @@ def message(*, event_id: uuid.UUID, template: str, application_id: uuid.UUID, ag
 
 async def queue_messages(conn: AsyncConnection, messages: list[dict[str, Any]]) -> None:
     """Queue messages once each, in the order given (ids are the sending order): the same
-    event and template never queue a second one. The sender is woken when this commits."""
+    event and template never queue a second one. The sender is woken when this commits. A
+    message may come with its own `status` and `last_error` (`capped`: kept, never sent)."""
     if not messages:
         return
     await conn.execute(
@@ -94,11 +95,12 @@ async def queue_messages(conn: AsyncConnection, messages: list[dict[str, Any]]) 
             """WITH queued AS (
                  INSERT INTO messages (event_id, template, application_id, agency, channel,
                                        recipient, body, provider, letter_id, subject,
-                                       requested_by, params)
+                                       requested_by, params, status, last_error)
                  SELECT (m->>'event_id')::uuid, m->>'template', (m->>'application_id')::uuid,
                         m->>'agency', m->>'channel', m->>'recipient', m->>'body',
                         m->>'provider', (m->>'letter_id')::bigint, m->>'subject',
-                        m->>'requested_by', nullif(m->'params', 'null'::jsonb)
+                        m->>'requested_by', nullif(m->'params', 'null'::jsonb),
+                        coalesce(m->>'status', 'queued'), m->>'last_error'
                  FROM jsonb_array_elements(CAST(:messages AS jsonb)) WITH ORDINALITY AS t(m, n)
                  ORDER BY n
                  ON CONFLICT (event_id, template) DO NOTHING)
@@ -111,6 +113,37 @@ async def queue_messages(conn: AsyncConnection, messages: list[dict[str, Any]]) 
 async def queue_message(conn: AsyncConnection, **fields: Any) -> None:
     """Queue one message (see `message` for the fields)."""
     await queue_messages(conn, [message(**fields)])
+
+
+# --- the daily cap on acknowledgement SMS (issue 15) ---------------------------------------
+
+ACKNOWLEDGEMENT_SMS = "acknowledgement_sms"
+CAPPED = "capped"  # a message kept with the case but never sent: over a cap
+
+
+async def acknowledgements_today(conn: AsyncConnection, numbers: list[str],
+                                 except_events: list[str]) -> dict[str, int]:
+    """Acknowledgement SMS queued today (Asia/Shanghai, the database's clock) for each of
+    `numbers` and not capped, those of `except_events` aside (a redelivered event counts as
+    its batch counts it). Each number stays locked until the transaction ends, so batches
+    that write to the same number count one after the other, and a cap is never overrun."""
+    numbers = sorted(set(numbers))  # locks taken in one order everywhere: no deadlock
+    if not numbers:
+        return {}
+    await conn.execute(
+        text("""SELECT pg_advisory_xact_lock(hashtextextended('acknowledgement_sms:' || n, 0))
+                FROM unnest(CAST(:numbers AS text[])) AS n"""),
+        {"numbers": numbers})
+    rows = await conn.execute(
+        text("""SELECT recipient, count(*) FROM messages
+                WHERE template = 'acknowledgement_sms' AND recipient = ANY(:numbers)
+                  AND created_at >= date_trunc('day', now() AT TIME ZONE 'Asia/Shanghai')
+                                    AT TIME ZONE 'Asia/Shanghai'
+                  AND status <> 'capped'
+                  AND NOT (event_id = ANY(CAST(:events AS uuid[])))
+                GROUP BY recipient"""),
+        {"numbers": numbers, "events": except_events})
+    return {recipient: n for recipient, n in rows}
 
 
 async def messages_for(conn: AsyncConnection, application_id: uuid.UUID) -> list[dict[str, Any]]:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from collections import Counter as Tally
+from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import date
 from typing import Any
@@ -30,6 +32,28 @@ log = logging.getLogger(__name__)
 MESSAGES = Counter("gongkai_messages_total", "Messages by channel and status",
                    ["channel", "status"])
 LETTERS = Counter("gongkai_letters_total", "Letters composed, by kind", ["kind"])
+# No label names a number, an agency or a case: operators see how often the cap bites, staff
+# see which case (the message, status 'capped', with its reason).
+CAPPED = Counter("gongkai_acknowledgement_sms_capped_total",
+                 "Acknowledgement SMS not sent: the number had its daily cap already")
+
+# Each accepted application sends an acknowledgement SMS to the mobile it names, so anyone can
+# make us text a number: at most this many a day per number (Asia/Shanghai), across agencies.
+ACK_SMS_PER_DAY_ENV = "GONGKAI_ACK_SMS_PER_DAY"
+DEFAULT_ACK_SMS_PER_DAY = 5
+
+
+def ack_sms_per_day(environ: Mapping[str, str] = os.environ) -> int:
+    raw = environ.get(ACK_SMS_PER_DAY_ENV) or str(DEFAULT_ACK_SMS_PER_DAY)
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{ACK_SMS_PER_DAY_ENV} must be a whole number of at least 1, "
+                         f"not {raw!r}")
+    return int(raw)
+
+
+def capped_reason(cap: int) -> str:
+    """Shown to staff with the message (never the number itself)."""
+    return f"该手机号码当日已收到{cap}条受理短信，已达每日上限，本条未发送（申请已正常受理）"
 
 # Letters addressed to someone other than the applicant are printed and posted by staff.
 NOT_TO_APPLICANT = frozenset({"consultation_letter"})
@@ -39,10 +63,11 @@ class Context:
     """What the event handlers need besides the connection: templates and providers."""
 
     def __init__(self, templates: letters.TemplateSource, sms_provider_of,
-                 email_provider: str) -> None:
+                 email_provider: str, ack_sms_per_day: int = DEFAULT_ACK_SMS_PER_DAY) -> None:
         self.templates = templates
         self.sms_provider_of = sms_provider_of  # agency config → provider name ("dev", …)
         self.email_provider = email_provider  # "smtp" or "dev-email"
+        self.ack_sms_per_day = ack_sms_per_day
 
 
 class Outgoing:
@@ -67,7 +92,7 @@ async def on_events(conn: AsyncConnection, envelopes: list[Envelope], ctx: Conte
     out = Outgoing(await store.get_recipients(conn, streams))
     for envelope in envelopes:
         await _decide(conn, envelope, ctx, facts, out)
-    await _write(conn, out)
+    await _write(conn, out, ctx)
 
 
 async def on_event(conn: AsyncConnection, envelope: Envelope, ctx: Context) -> None:
@@ -120,7 +145,7 @@ async def _decide(conn: AsyncConnection, envelope: Envelope, ctx: Context,
             params=params, provider=ctx.sms_provider_of(agency_config)))
 
 
-async def _write(conn: AsyncConnection, out: Outgoing) -> None:
+async def _write(conn: AsyncConnection, out: Outgoing, ctx: Context) -> None:
     """The batch's writes, in an order that keeps ids as the events came: recipients, letters
     (a letter composed before — a redelivered event — is not new and e-mails nothing), then
     the messages, SMS and the e-mails of the new letters in the order they were composed."""
@@ -132,9 +157,36 @@ async def _write(conn: AsyncConnection, out: Outgoing) -> None:
         if email is not None:
             email["letter_id"] = letter_id
     messages = [m for m in out.messages if m["channel"] == "sms" or m["letter_id"] is not None]
-    for channel, count in Tally(m["channel"] for m in messages).items():
-        MESSAGES.labels(channel, "queued").inc(count)
+    capped = await _cap_acknowledgements(conn, messages, ctx.ack_sms_per_day)
+    for (channel, status), count in Tally((m["channel"], m.get("status", "queued"))
+                                          for m in messages).items():
+        MESSAGES.labels(channel, status).inc(count)
     await store.queue_messages(conn, messages)
+    if capped:
+        CAPPED.inc(len(capped))
+        log.warning("%d acknowledgement SMS over the daily cap of %d per number, not sent "
+                    "(applications %s)", len(capped), ctx.ack_sms_per_day,
+                    ", ".join(m["application_id"] for m in capped))
+
+
+async def _cap_acknowledgements(conn: AsyncConnection, messages: list[dict[str, Any]],
+                                cap: int) -> list[dict[str, Any]]:
+    """Mark the acknowledgement SMS over the number's daily cap 'capped' (kept with the case,
+    never sent), in the batch's order; returns them. Only the acknowledgement is capped: it is
+    what anyone can cause; letters and the other notices go to whoever the case concerns."""
+    acks = [m for m in messages if m["template"] == store.ACKNOWLEDGEMENT_SMS]
+    if not acks:
+        return []
+    today = await store.acknowledgements_today(
+        conn, [m["recipient"] for m in acks], [m["event_id"] for m in acks])
+    capped = []
+    for m in acks:
+        if today.get(m["recipient"], 0) >= cap:
+            m.update(status=store.CAPPED, last_error=capped_reason(cap))
+            capped.append(m)
+        else:
+            today[m["recipient"]] = today.get(m["recipient"], 0) + 1
+    return capped
 
 
 def _facts_by_event(history: list[dict[str, Any]]) -> dict[str, letters.CaseFacts]:
