@@ -8,7 +8,7 @@ import pytest
 
 from services.notify.adapters.pdf import extract_text
 from tests.conftest import eventually
-from tests.e2e.helpers import application, auth, case
+from tests.e2e.helpers import application, auth, case, sms_to
 from tests.e2e.test_casework import act, ok
 
 pytestmark = pytest.mark.e2e
@@ -88,3 +88,69 @@ def test_staff_can_resend_a_letter_on_purpose_and_it_is_logged(stack, mailbox):
                          headers=auth(stack, AGENCY)).json()
     resent = [m for m in messages if m["template"].startswith("resend:")]
     assert len(resent) == 1 and resent[0]["requested_by"] == "tester"
+
+
+def messages_of(stack, app_id: str) -> list[dict]:
+    r = httpx.get(f"{stack.url('notify')}/v1/cases/{app_id}/messages",
+                  headers=auth(stack, AGENCY), timeout=10)
+    return r.json() if r.status_code == 200 else []
+
+
+def test_the_development_sinks_answer_staff_with_their_own_agencys_messages(stack):
+    form = application(AGENCY, 454545)
+    number = form["applicant"]["mobile"]
+    accepted = httpx.post(f"{stack.url('intake')}/v1/applications", json=form).json()
+    sink = f"{stack.url('notify')}/v1/dev/sms"
+    city = auth(stack, None, "city_admin")
+    [sms] = eventually(lambda: httpx.get(sink, params={"recipient": number}, headers=city,
+                                         timeout=10).json(), timeout=30)
+    assert sms["agency"] == AGENCY and accepted["case_number"] in sms["body"]
+
+    for path in ("/v1/dev/sms", "/v1/dev/email"):  # no token, a bad one: nothing at all
+        for headers in ({}, {"Authorization": "Bearer not.a.token"}):
+            r = httpx.get(f"{stack.url('notify')}{path}", params={"recipient": number},
+                          headers=headers, timeout=10)
+            assert r.status_code == 401 and number not in r.text
+        assert httpx.get(f"{stack.url('notify')}{path}", headers=city,
+                         timeout=10).status_code == 200
+    # The agency's own staff, any role, see it; another agency's staff do not, even by asking.
+    own = httpx.get(sink, params={"recipient": number},
+                    headers=auth(stack, AGENCY, "auditor"), timeout=10).json()
+    assert own == [sms]
+    other = auth(stack, "e2e-other")
+    assert httpx.get(sink, params={"recipient": number}, headers=other, timeout=10).json() == []
+    assert {m["agency"] for m in httpx.get(sink, headers=other, timeout=10).json()} <= {
+        "e2e-other"}
+    refused = httpx.get(sink, params={"agency": AGENCY}, headers=other, timeout=10)
+    assert refused.status_code == 403 and number not in refused.text
+    assert httpx.get(sink, params={"agency": AGENCY, "recipient": number}, headers=city,
+                     timeout=10).json() == [sms]
+
+
+def test_a_number_gets_at_most_five_acknowledgements_a_day(stack):
+    """Issue 15: the public form cannot be used to flood a phone. The sixth application naming
+    the same mobile today is accepted as any other, its letter is kept, but its acknowledgement
+    SMS is not sent: staff see it on the case as capped, with the reason."""
+    forms = [application(AGENCY, 464646 + i) for i in range(6)]
+    number = forms[0]["applicant"]["mobile"]
+    ids = []
+    for form in forms:
+        form["applicant"]["mobile"] = number
+        r = httpx.post(f"{stack.url('intake')}/v1/applications", json=form, timeout=10)
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["application_id"])
+    def acknowledgements() -> list[dict]:
+        return [m for i in ids for m in messages_of(stack, i)
+                if m["template"] == "acknowledgement_sms"]
+
+    # Cases reach notify through several partitions: which one is the sixth is not known.
+    found = eventually(lambda: len(a := acknowledgements()) == 6
+                       and sorted(m["status"] for m in a) == ["capped"] + ["sent"] * 5 and a,
+                       timeout=60)
+    [capped] = [m for m in found if m["status"] == "capped"]
+    assert "上限" in capped["last_error"] and number not in capped["last_error"]
+    assert capped["sent_at"] is None and capped["attempts"] == 0
+    assert len(sms_to(stack, number)) == 5
+    for app_id in ids:  # each application still has its acknowledgement letter
+        letters = eventually(lambda a=app_id: letters_of(stack, a).json())
+        assert [x["kind"] for x in letters] == ["acknowledgement"]
