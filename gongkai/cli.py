@@ -340,7 +340,7 @@ def import_ledger(
         console.print(f"[yellow]warning:[/] {warning}")
     try:
         result = asyncio.run(_import(_database_url(settings), clock, agency, checked.rows, data,
-                                     path.name, user))
+                                     path.name, user, settings.home))
     except Exception as exc:  # refusals carry their reason; nothing was written
         from services.intake.service_layer.ledger_import import ImportRefused
 
@@ -352,12 +352,20 @@ def import_ledger(
                   f"concluded, {result.open} still open.")
 
 
-async def _import(url, clock, agency, rows, data, source, user):
+async def _import(url, clock, agency, rows, data, source, user, home):
+    from services.intake.adapters.key_ring import load_ring
     from services.intake.service_layer.ledger_import import import_ledger as run
 
     await migrate("intake", url)
     engine = make_engine(url, "intake")
     try:
-        return await run(engine, clock, agency, rows, content=data, source=source, actor=user)
+        return await run(engine, clock, agency, rows, content=data, source=source, actor=user,
+                         key_ring=load_ring(home))
     finally:
         await engine.dispose()
+
+
+# `gongkai token revoke` lives in gongkai/tokens.py.
+from gongkai.tokens import register as _register_token_commands  # noqa: E402
+
+_register_token_commands(token_app)

@@ -49,6 +49,13 @@ def upcaster(name: str, from_version: int):
     return register
 
 
+def required_fields(name: str) -> frozenset[str]:
+    """The fields the current model of an event type cannot do without."""
+    if name not in _TYPES:
+        return frozenset()
+    return frozenset(f for f, info in _TYPES[name][1].model_fields.items() if info.is_required())
+
+
 class Envelope(BaseModel):
     """What every event carries, whatever its payload."""
 

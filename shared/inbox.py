@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from shared.contracts.personal import kept_by
 from shared.events import Envelope, UnknownEvent
 from shared.metrics import DEAD_LETTERS, EVENTS_CONSUMED, HANDLER_SECONDS
 
@@ -121,7 +122,9 @@ class Inbox:
                         {
                             "topic": topic,
                             "ids": [str(e.event_id) for e in envelopes],
-                            "envs": [e.model_dump_json() for e in envelopes],
+                            # Only what this service may keep is stored (docs/privacy.md).
+                            "envs": [kept_by(self.service, e).model_dump_json()
+                                     for e in envelopes],
                         },
                     )
                 ).scalars()
@@ -141,8 +144,9 @@ class Inbox:
                         await self.apply(conn, envelope)
                     outcomes.append((envelope.type, "applied"))
                 except (Unprocessable, UnknownEvent, ValidationError) as exc:
-                    await self._dead_letter(conn, topic, envelope, envelope.model_dump_json(),
-                                            str(exc))
+                    await self._dead_letter(
+                        conn, topic, envelope,
+                        kept_by(self.service, envelope).model_dump_json(), str(exc))
                     outcomes.append((envelope.type, "dead_letter"))
             if self.apply_many is not None and new:
                 await self.apply_many(conn, new)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.intake.adapters.key_ring import load_ring
 from services.intake.adapters.repository import Store
 from services.intake.domain.id_document import FIELD, too_large
 from services.intake.entrypoints.forms import max_bytes_from_env, max_form_bytes
@@ -33,8 +34,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.runtime = runtime
 
+    key_ring = load_ring(runtime.settings.home)
+
     async def open_directory() -> None:
-        app.state.store = Store(runtime.pool)
+        app.state.store = Store(runtime.pool, key_ring)
 
     runtime.before_start(open_directory)
     app.add_middleware(SubmitLane)  # inside the limits and metrics that install() adds

@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
-from shared.events import event_type
+from shared.events import event_type, upcaster
 
 ACCESS_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read over the phone
 
@@ -43,18 +43,15 @@ class Channel(StrEnum):
 
 
 class Applicant(BaseModel):
+    """What of the applicant travels on the applications topic: what casework shows its staff
+    (type, name) and hands on to notify (mobile, e-mail). The identity (document type and
+    number, credit code, legal representative) and the postal details stay in intake
+    (docs/privacy.md)."""
+
     type: ApplicantType
     name: str
-    id_document_type: str | None = None
-    id_number: str | None = None
-    credit_code: str | None = None
-    legal_representative: str | None = None
-    contact_name: str | None = None
     mobile: str | None = None
-    phone: str | None = None
     email: str | None = None
-    address: str | None = None
-    postal_code: str | None = None
 
 
 class RequestedInformation(BaseModel):
@@ -73,13 +70,18 @@ class IdDocumentRef(BaseModel):
     size: int  # bytes
 
 
-@event_type("ApplicationSubmitted", 1)
+@event_type("ApplicationSubmitted", 2)
 class ApplicationSubmitted(BaseModel):
     application_id: uuid.UUID
     case_number: str
     channel: Channel
     submitted_at: datetime
     applicant: Applicant
+    # Recognise one applicant across applications (per-item fees are counted per applicant and
+    # month) without the number: HMACs of the ID or credit code under intake's secrets, one per
+    # secret in use, the current first. Two applications share an applicant when they share a
+    # key, so a secret can be replaced without breaking the count (docs/privacy.md).
+    applicant_keys: list[str] = []
     request: RequestedInformation
     # Staff registration: the day the application reached the agency (handed in, arrived by
     # post, fax or e-mail); a receipt date can never be earlier. Online: the submission's date.
@@ -91,6 +93,18 @@ class ApplicationSubmitted(BaseModel):
     # The scan or photo of the applicant's identity document, when one was given (optional in
     # version 1: events recorded before it, and applications without one, have none).
     id_document: IdDocumentRef | None = None
+
+
+# Version 1 carried the whole applicant, ID number included. What of it is read now is still
+# there; the rest is dropped, and no key can be made outside intake (stored copies of version
+# 1 are cleaned by each service's migration, docs/privacy.md).
+_APPLICANT_V2 = frozenset(Applicant.model_fields)
+
+
+@upcaster("ApplicationSubmitted", 1)
+def _application_submitted_v1(payload: dict) -> dict:
+    applicant = {k: v for k, v in payload["applicant"].items() if k in _APPLICANT_V2}
+    return {**payload, "applicant": applicant, "applicant_keys": []}
 
 
 @event_type("ReceiptConfirmed", 1)

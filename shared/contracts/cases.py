@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from shared.contracts.applications import ApplicantType, Channel
-from shared.events import event_type
+from shared.events import event_type, upcaster
 
 ConsultationKind = Literal["third_party", "other_agency"]
 FeeMethod = Literal["per_item", "per_volume"]
@@ -19,21 +19,28 @@ ReviewKind = Literal["reconsideration", "litigation_direct", "litigation_after_r
 ReviewResult = Literal["upheld", "corrected", "other"]
 
 
-@event_type("CaseOpened", 1)
+@event_type("CaseOpened", 2)
 class CaseOpened(BaseModel):
     application_id: uuid.UUID
     case_number: str
     channel: Channel
     applicant_type: ApplicantType
     applicant_name: str
-    # A one-way key of the applicant's ID or credit code: recognises the same applicant across
-    # cases (per-item fees are counted per applicant and month) without spreading the number.
-    applicant_key: str | None = None
+    # The applicant's keys as intake made them (`ApplicationSubmitted.applicant_keys`): HMACs
+    # that cannot be reversed outside intake; cases sharing one have the same applicant.
+    applicant_keys: list[str] = []
     access_code_hash: str | None = None
     mobile: str | None = None
     email: str | None = None
     submitted_at: datetime
     request_summary: str
+
+
+@upcaster("CaseOpened", 1)
+def _case_opened_v1(payload: dict) -> dict:
+    """Version 1's `applicant_key` was an unsalted hash of the ID number, which can be reversed
+    by trying the numbers of one district and year: it is dropped, not carried over."""
+    return {k: v for k, v in payload.items() if k != "applicant_key"} | {"applicant_keys": []}
 
 
 @event_type("CaseReceived", 1)

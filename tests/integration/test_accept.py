@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from services.intake.adapters import repository
+from services.intake.domain.applicant_keys import Secret, seal
 from services.intake.domain.application import SubmissionForm, case_number
 from services.intake.service_layer import handlers
 from shared.clock import SHANGHAI, SettableClock
@@ -26,6 +27,7 @@ from tests.e2e.helpers import application
 pytestmark = pytest.mark.e2e
 
 NOW = datetime(2025, 9, 22, 10, 0, tzinfo=SHANGHAI)
+RING = Secret("t1", b"a-test-secret-of-at-least-32-bytes!!")
 
 
 def agency_config(agency_id: str = "acc-1", prefix: str = "AC", **changes) -> AgencyConfigured:
@@ -46,7 +48,7 @@ async def intake(infra):
         await repository.put_agency(conn, agency_config(), 1)
     pool = await make_pool(infra.database_url, schema, size=8)
     try:
-        yield repository.Store(pool), engine
+        yield repository.Store(pool, [RING]), engine
     finally:
         await pool.close()
         await engine.dispose()
@@ -85,7 +87,18 @@ async def test_an_accepted_application_is_numbered_stored_and_queued(intake):
                                                       for e in events]
     stored = await rows(engine, "SELECT status, response FROM idempotency_keys")
     assert stored[0].status == 201
-    assert stored[0].response == json.loads(json.dumps(accepted.body))
+    code = accepted.body["access_code"]
+    # A retry's answer, the access code sealed: not readable from the database alone.
+    assert stored[0].response == json.loads(json.dumps(accepted.body)) | {
+        "access_code": seal(code, "k-1", RING)}
+    assert code not in json.dumps(stored[0].response)
+    # The identity stays in intake's applicants table, not in the published event.
+    submitted = json.dumps(events[0].payload, ensure_ascii=False)
+    who = await rows(engine, "SELECT application_id, id_number FROM applicants")
+    assert [(str(w.application_id), w.id_number) for w in who] == [
+        (accepted.body["application_id"], form().applicant.id_number)]
+    assert form().applicant.id_number not in submitted
+    assert events[0].payload["applicant_keys"][0].startswith("t1:")
 
 
 async def test_the_same_key_returns_the_first_answer_and_stores_nothing_more(intake):

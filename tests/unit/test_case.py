@@ -60,8 +60,9 @@ def submitted(channel: Channel = Channel.online) -> ApplicationSubmitted:
     return ApplicationSubmitted(
         application_id=APP, case_number="LCMZJ-2025-00001", channel=channel,
         submitted_at=datetime(2025, 9, 22, 1, tzinfo=UTC),
-        applicant=Applicant(type="natural_person", name="张明", id_number="11010519491231002X",
-                            mobile="13800138000"),
+        applicant=Applicant(type="natural_person", name="张明", mobile="13800138000"),
+        applicant_keys=["k2:5f1d0e4c9a7b3e21d8c6f0a4b2e9d7c1",
+                        "k1:0b3c8e2f7a9d1c4e6b0a5f3d8c2e7a91"],
         request=RequestedInformation(description="低保资金发放情况"),
     )
 
@@ -110,7 +111,8 @@ def test_a_submission_opens_a_case_whose_clock_does_not_run_yet():
     s = Story()
     assert types(s.facts) == ["CaseOpened"]
     assert s.case.status == "awaiting_receipt" and s.case.due_on is None
-    assert s.facts[0].applicant_key and "11010519491231002X" not in s.facts[0].model_dump_json()
+    assert s.facts[0].applicant_keys == submitted().applicant_keys  # intake's, passed on
+    assert s.case.applicant_keys == tuple(submitted().applicant_keys)
 
 
 def test_receipt_starts_twenty_working_days_across_national_day():

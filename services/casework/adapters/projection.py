@@ -16,10 +16,10 @@ from services.casework.domain.case import Case
 
 _UPSERT = text(
     """INSERT INTO cases (application_id, agency, case_number, status, channel, applicant_type,
-           applicant_name, applicant_key, received_on, due_on, due_provisional, due_basis,
+           applicant_name, applicant_keys, received_on, due_on, due_provisional, due_basis,
            paused_by, correct_by, fee_pay_by, next_deadline, extended, outcome, concluded_on,
            last_event_at, access_hash)
-       VALUES (:id, :agency, :number, :status, :channel, :atype, :aname, :akey, :received,
+       VALUES (:id, :agency, :number, :status, :channel, :atype, :aname, :akeys, :received,
            :due, :provisional, CAST(:basis AS jsonb), :paused, :correct_by, :pay_by, :next,
            :extended, :outcome, :concluded, :at, :access)
        ON CONFLICT (application_id) DO UPDATE SET status = :status, received_on = :received,
@@ -49,7 +49,8 @@ def _params(case: Case, agency: str, applicant_name: str, at: datetime) -> dict[
     return {
         "id": case.application_id, "agency": agency, "number": case.case_number,
         "status": case.status, "channel": case.channel.value,
-        "atype": case.applicant_type.value, "aname": applicant_name, "akey": case.applicant_key,
+        "atype": case.applicant_type.value, "aname": applicant_name,
+        "akeys": list(case.applicant_keys),
         "received": case.received_on, "due": case.due_on,
         "provisional": bool(case.due_basis and case.due_basis.provisional),
         "basis": case.due_basis.model_dump_json() if case.due_basis else None,
@@ -130,12 +131,15 @@ async def open_case_ids(conn: AsyncConnection) -> list[uuid.UUID]:
 
 async def nth_this_month(conn: AsyncConnection, agency: str, case: Case) -> int:
     """The per-item fee counts an applicant's applications to this agency in the calendar month
-    of this one's receipt, in the order they were received."""
+    of this one's receipt, in the order they were received. An applicant without a key (no
+    number given, or a case from before keys were made) is recognised in no other case."""
+    if not case.applicant_keys:
+        return 1
     first = case.received_on.replace(day=1)
     return (await conn.execute(
-        text("""SELECT count(*) FROM cases WHERE agency = :a AND applicant_key = :k
+        text("""SELECT count(*) FROM cases WHERE agency = :a AND applicant_keys && :k
                 AND received_on >= :first AND (received_on, case_number) <= (:r, :n)"""),
-        {"a": agency, "k": case.applicant_key, "first": first, "r": case.received_on,
+        {"a": agency, "k": list(case.applicant_keys), "first": first, "r": case.received_on,
          "n": case.case_number})).scalar_one()
 
 

@@ -49,7 +49,7 @@ class Case:
     case_number: str
     channel: Channel
     applicant_type: ApplicantType
-    applicant_key: str | None = None
+    applicant_keys: tuple[str, ...] = ()  # cases sharing a key share an applicant
     access_code_hash: str | None = None
     status: str = "awaiting_receipt"  # → open → awaiting_correction → open … → concluded
     received_on: date | None = None
@@ -90,7 +90,7 @@ def evolve(state: Case | None, fact: BaseModel, *, pause_edges: tuple[bool, bool
     """`pause_edges`: whether a pause includes its dispatch day and its answer day (policy)."""
     if isinstance(fact, CaseOpened):
         return Case(fact.application_id, fact.case_number, fact.channel, fact.applicant_type,
-                    fact.applicant_key, fact.access_code_hash)
+                    tuple(fact.applicant_keys), fact.access_code_hash)
     if state is None:
         return None
     # A breach is the system's observation, not an act: a decision entered late but dated

@@ -6,7 +6,6 @@ staff) and the field it concerns. Deciding nothing is an empty list.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date, timedelta
 
 from pydantic import BaseModel
@@ -352,12 +351,6 @@ class OutOfOrder(Exception):
     """A fact arrived that needs an earlier one this case has not seen."""
 
 
-def applicant_key(id_number: str | None, credit_code: str | None) -> str | None:
-    """Recognises one applicant across cases without keeping the number in casework's events."""
-    number = credit_code or id_number
-    return hashlib.sha256(number.encode()).hexdigest()[:32] if number else None
-
-
 def from_intake(case: Case | None, fact: BaseModel, ctx: Context) -> list[BaseModel]:
     """What intake's facts mean for the case: a submission opens it, a receipt starts its clock."""
     match fact:
@@ -368,7 +361,7 @@ def from_intake(case: Case | None, fact: BaseModel, ctx: Context) -> list[BaseMo
             return [CaseOpened(
                 application_id=fact.application_id, case_number=fact.case_number,
                 channel=fact.channel, applicant_type=a.type, applicant_name=a.name,
-                applicant_key=applicant_key(a.id_number, a.credit_code),
+                applicant_keys=fact.applicant_keys,
                 access_code_hash=fact.access_code_hash, mobile=a.mobile,
                 email=a.email, submitted_at=fact.submitted_at,
                 request_summary=fact.request.description[:500])]

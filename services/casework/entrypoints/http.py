@@ -27,6 +27,9 @@ CITY = "city"  # the whole city, as in reporting's API
 STATUS_LABELS = {"awaiting_receipt": "待确认收到", "open": "办理中",
                  "awaiting_correction": "待补正", "concluded": "已办结"}
 
+# Staff read what happened, not the applicant's keys or the access code's hash.
+NOT_SHOWN = frozenset({"applicant_keys", "applicant_key", "access_code_hash"})
+
 
 class Body_(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -133,7 +136,9 @@ def router(runtime: Runtime) -> APIRouter:
             case["actions"] = await handlers.actions(conn, runtime.clock, case["agency"],
                                                      history, staff)
         case["history"] = [{"type": e.type, "occurred_at": e.occurred_at.isoformat(),
-                            "actor": e.actor, "facts": e.payload} for e in history]
+                            "actor": e.actor, "facts": {k: v for k, v in e.payload.items()
+                                                        if k not in NOT_SHOWN}}
+                           for e in history]
         return case
 
     for path, (model, make) in _commands().items():

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.intake.adapters import id_documents
+from services.intake.domain.applicant_keys import Secret
 from shared.contracts.agencies import AgencyConfigured
 from shared.events import Envelope
 
@@ -112,13 +113,14 @@ class Submission:
     events: list[Envelope]
     response: dict[str, Any]
     document: id_documents.StoredDocument | None = None  # the applicant's identity document
+    identity: dict[str, Any] | None = None  # what only intake keeps (applicants table)
 
     def item(self) -> dict[str, Any]:
         return {"agency": self.agency_id, "agency_version": self.agency_version,
                 "year": self.year, "number_prefix": self.number_prefix,
                 "key": self.idempotency_key, "request_hash": self.request_hash,
                 "topic": self.topic, "events": [_event_row(e) for e in self.events],
-                "response": self.response}
+                "response": self.response, "identity": self.identity}
 
 
 # Errors after which nothing can be said of the group but "not stored, try again".
@@ -226,11 +228,13 @@ def _fail(group: list[tuple[Submission, asyncio.Future[Acceptance]]], exc: Excep
 
 
 class Store:
-    """Intake's hot path on a plain asyncpg pool: the agency directory and the acceptor."""
+    """Intake's hot path on a plain asyncpg pool: the agency directory and the acceptor, and
+    the secrets applicant keys and sealed access codes are made with."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, key_ring: list[Secret]) -> None:
         self.agencies = AgencyDirectory(pool)
         self.acceptor = Acceptor(pool)
+        self.key_ring = key_ring
 
 
 def _event_row(event: Envelope) -> dict[str, Any]:

@@ -219,7 +219,7 @@ def case_number(agency: AgencyConfigured, year: int, sequence: int) -> str:
 
 def _submitted(form: SubmissionForm | RegistrationForm, channel: Channel,
                application_id: uuid.UUID, number: str, now: datetime, arrived_on: date,
-               registered_by: str | None) -> ApplicationSubmitted:
+               registered_by: str | None, keys: list[str]) -> ApplicationSubmitted:
     a = form.applicant
     return ApplicationSubmitted(
         application_id=application_id,
@@ -228,20 +228,8 @@ def _submitted(form: SubmissionForm | RegistrationForm, channel: Channel,
         submitted_at=now,
         arrived_on=arrived_on,
         registered_by=registered_by,
-        applicant=Applicant(
-            type=a.type,
-            name=a.name,
-            id_document_type=a.id_document_type.value if a.id_document_type else None,
-            id_number=a.id_number,
-            credit_code=a.credit_code,
-            legal_representative=a.legal_representative,
-            contact_name=a.contact_name,
-            mobile=a.mobile,
-            phone=a.phone,
-            email=a.email,
-            address=a.address,
-            postal_code=a.postal_code,
-        ),
+        applicant=Applicant(type=a.type, name=a.name, mobile=a.mobile, email=a.email),
+        applicant_keys=keys,
         request=RequestedInformation(
             description=form.request.description,
             purpose=form.request.purpose,
@@ -251,6 +239,23 @@ def _submitted(form: SubmissionForm | RegistrationForm, channel: Channel,
     )
 
 
+def identity(form: SubmissionForm | RegistrationForm) -> dict[str, str | None]:
+    """What intake keeps of the applicant beside the events and no other service gets: the
+    identity document and number, the credit code, the legal representative, and the postal
+    details (docs/privacy.md)."""
+    a = form.applicant
+    return {"id_document_type": a.id_document_type.value if a.id_document_type else None,
+            "id_number": a.id_number, "credit_code": a.credit_code,
+            "legal_representative": a.legal_representative, "contact_name": a.contact_name,
+            "phone": a.phone, "address": a.address, "postal_code": a.postal_code}
+
+
+def identifying_number(form: SubmissionForm | RegistrationForm) -> str | None:
+    """The number an applicant's key is made from: an organisation's credit code, else the
+    person's ID number."""
+    return form.applicant.credit_code or form.applicant.id_number
+
+
 def submit_online(
     form: SubmissionForm,
     agency: AgencyConfigured,
@@ -258,11 +263,12 @@ def submit_online(
     application_id: uuid.UUID,
     number: str,
     now: datetime,
+    keys: list[str],
 ) -> list[ApplicationSubmitted | ReceiptConfirmed]:
     """The facts of an online submission. With the agency's auto-confirmation policy the system's
     acknowledgement is the 双方确认 of Art. 31, so the receipt date is the submission's date."""
     submitted = _submitted(form, Channel.online, application_id, number, now, local_date(now),
-                           None)
+                           None, keys)
     if agency.policies.online_receipt != "auto":
         return [submitted]
     confirmed = ReceiptConfirmed(
@@ -280,10 +286,11 @@ def register(
     number: str,
     now: datetime,
     registrar: str,
+    keys: list[str],
 ) -> list[ApplicationSubmitted | ReceiptConfirmed]:
     """The facts of a staff registration: the entry time and the receipt date are both kept."""
     submitted = _submitted(form, form.channel, application_id, number, now, form.arrived_on,
-                           registrar)
+                           registrar, keys)
     if form.received_on is None:
         return [submitted]
     return [submitted, ReceiptConfirmed(application_id=application_id,

@@ -218,7 +218,8 @@ def ledger_router(runtime: Runtime) -> APIRouter:
                                               today=local_date(now))
             done = await import_ledger(runtime.engine, runtime.clock, kept.agency_id,
                                        checked.rows, content=content, source=kept.name,
-                                       actor=staff.user, check_id=kept.check_id)
+                                       actor=staff.user, check_id=kept.check_id,
+                                       key_ring=request.app.state.store.key_ring)
         except CheckFailed as failed:
             return _problems(request, failed)
         except CheckRefused as refused:  # imported by a request that came first

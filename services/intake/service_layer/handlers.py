@@ -15,11 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.intake.adapters import repository
 from services.intake.adapters.id_documents import StoredDocument
+from services.intake.domain.applicant_keys import applicant_keys, seal, unseal
 from services.intake.domain.application import (
     RegistrationForm,
     SubmissionForm,
     case_number_prefix,
     check_as_of,
+    identifying_number,
+    identity,
     register,
     submit_online,
 )
@@ -71,7 +74,8 @@ async def submit_application(
     identity document, when one was given)."""
 
     def facts(agency: AgencyConfigured, application_id: uuid.UUID, number: str, now: datetime):
-        return submit_online(form, agency, application_id=application_id, number=number, now=now)
+        return submit_online(form, agency, application_id=application_id, number=number, now=now,
+                             keys=applicant_keys(identifying_number(form), store.key_ring))
 
     return await _accept(store, clock, form, facts, idempotency_key=idempotency_key,
                          actor="public", document=id_document)
@@ -95,7 +99,8 @@ async def register_application(
 
     def facts(agency: AgencyConfigured, application_id: uuid.UUID, number: str, now: datetime):
         return register(form, application_id=application_id, number=number, now=now,
-                        registrar=staff.user)
+                        registrar=staff.user,
+                        keys=applicant_keys(identifying_number(form), store.key_ring))
 
     return await _accept(store, clock, form, facts, idempotency_key=idempotency_key,
                          actor=staff.user, document=id_document)
@@ -148,11 +153,14 @@ async def _accept(store: repository.Store, clock: Clock,
             # Shown once: with the application id it lets the applicant follow the case.
             "access_code": code,
         }
+        # The idempotency record answers a retry with the same body, the access code sealed.
+        kept = body if idempotency_key is None else {
+            **body, "access_code": seal(code, idempotency_key, store.key_ring[0])}
         result = await store.acceptor.accept(repository.Submission(
             agency_id=agency.agency_id, agency_version=version, year=year,
             number_prefix=case_number_prefix(agency, year), idempotency_key=idempotency_key,
-            request_hash=request_hash, topic=APPLICATIONS_TOPIC, events=events, response=body,
-            document=stored))
+            request_hash=request_hash, topic=APPLICATIONS_TOPIC, events=events, response=kept,
+            document=stored, identity={"application_id": str(application_id), **identity(form)}))
         if result.outcome in ("unknown_agency", "stale_agency") and not fresh:
             fresh = True  # the directory changed since it was read: decide again on the new
             continue
@@ -165,7 +173,11 @@ async def _accept(store: repository.Store, clock: Clock,
     if result.outcome == "replayed":
         if result.request_hash != request_hash:
             raise Problem(422, "该幂等键已用于内容不同的另一申请", field="Idempotency-Key")
-        return Accepted(result.status or 201, result.response or {}, replayed=True)
+        response = dict(result.response or {})
+        if response.get("access_code") and idempotency_key is not None:
+            response["access_code"] = unseal(response["access_code"], idempotency_key,
+                                             store.key_ring)
+        return Accepted(result.status or 201, response, replayed=True)
     body["case_number"] = result.case_number
     log.info("application %s accepted for %s as %s (%s)%s", application_id, agency.agency_id,
              result.case_number, body["channel"],

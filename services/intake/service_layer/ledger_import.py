@@ -8,6 +8,7 @@ so one check is imported at most once."""
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from collections import Counter
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.intake.adapters import repository
+from services.intake.domain.applicant_keys import Secret, applicant_keys
 from services.intake.domain.application import case_number
 from services.intake.domain.ledger import LedgerRow
 from services.intake.domain.ledger_checks import ABSENT, CheckRefused
@@ -52,16 +54,13 @@ class Imported:
 
 
 def _facts(row: LedgerRow, application_id: uuid.UUID, number: str, now, actor: str,
-           source: str) -> list:
-    person = row.applicant_type is ApplicantType.natural_person
+           source: str, key_ring: list[Secret]) -> list:
     facts = [
         ApplicationSubmitted(
             application_id=application_id, case_number=number, channel=row.channel,
             submitted_at=now, arrived_on=row.received_on, registered_by=actor,
-            applicant=Applicant(type=row.applicant_type, name=row.applicant_name,
-                                id_number=row.id_number if person else None,
-                                credit_code=None if person else row.id_number,
-                                phone=row.phone),
+            applicant=Applicant(type=row.applicant_type, name=row.applicant_name),
+            applicant_keys=applicant_keys(row.id_number, key_ring),
             request=RequestedInformation(description=row.request)),
         ReceiptConfirmed(application_id=application_id, received_on=row.received_on,
                          confirmation="ledger_import", confirmed_by=actor),
@@ -71,6 +70,14 @@ def _facts(row: LedgerRow, application_id: uuid.UUID, number: str, now, actor: s
             application_id=application_id, outcome=row.outcome, replied_on=row.replied_on,
             legal_basis=row.legal_basis or "", fee_yuan=row.fee_yuan, source=source))
     return facts
+
+
+def _identity(row: LedgerRow, application_id: uuid.UUID) -> dict[str, str | None]:
+    """What intake alone keeps of a ledger row's applicant (the applicants table)."""
+    person = row.applicant_type is ApplicantType.natural_person
+    return {"application_id": str(application_id),
+            "id_number": row.id_number if person else None,
+            "credit_code": None if person else row.id_number, "phone": row.phone}
 
 
 async def _numbers_in_use(conn: AsyncConnection, numbers: list[str]) -> list[str]:
@@ -105,7 +112,8 @@ async def admissible(conn: AsyncConnection, agency_id: str, rows: list[LedgerRow
 
 async def import_ledger(engine: AsyncEngine, clock: Clock, agency_id: str,
                         rows: list[LedgerRow], *, content: bytes, source: str,
-                        actor: str, check_id: uuid.UUID | None = None) -> Imported:
+                        actor: str, key_ring: list[Secret],
+                        check_id: uuid.UUID | None = None) -> Imported:
     """Imports `rows` (read from `content`); with `check_id`, only if that check of these bytes
     is still there and unexpired, and deletes it (else `CheckRefused`, 404)."""
     content_hash = hashlib.sha256(content).hexdigest()
@@ -118,15 +126,22 @@ async def import_ledger(engine: AsyncEngine, clock: Clock, agency_id: str,
         agency = await admissible(conn, agency_id, rows, content_hash)
         numbers = await _numbers(conn, agency, rows)
         correlation = uuid.uuid4()
-        events = []
+        events, identities = [], []
         for row, number in zip(rows, numbers, strict=True):
             application_id = uuid.uuid4()
-            facts = _facts(row, application_id, number, now, actor, source)
+            identities.append(_identity(row, application_id))
+            facts = _facts(row, application_id, number, now, actor, source, key_ring)
             events += [new_event(f, stream_id=str(application_id), stream_position=i + 1,
                                  agency=agency_id, occurred_at=now, actor=actor,
                                  correlation_id=correlation, source="intake")
                        for i, f in enumerate(facts)]
         await eventstore.append(conn, events, APPLICATIONS_TOPIC)  # one round trip
+        await conn.execute(text(
+            """INSERT INTO applicants (application_id, agency, id_number, credit_code, phone)
+               SELECT r.application_id, :a, r.id_number, r.credit_code, r.phone
+               FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(
+                   application_id uuid, id_number text, credit_code text, phone text)"""),
+            {"a": agency_id, "rows": json.dumps(identities, ensure_ascii=False)})
         await conn.execute(text(
             """INSERT INTO ledger_imports
                    (content_hash, agency_id, source, rows, imported_by, imported_at)

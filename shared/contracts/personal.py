@@ -1,0 +1,98 @@
+"""Which service may keep which personal field of an event: the data inventory of
+docs/privacy.md, as the code keeps to it.
+
+An event crosses a topic whole, but a consumer stores only what its job needs: its inbox (the
+copy a replay rebuilds from) and its dead letters keep an event without the fields listed here
+for which the consuming service is not named. Fields not listed carry nothing personal (dates,
+outcomes, article numbers, applicant types) and every consumer keeps them.
+
+Free text written by staff or applicants (notes, reasons, the description of the information
+asked for) is listed too: it is where a name or an ID number ends up when someone types one.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from shared.contracts import applications, cases  # noqa: F401 - registers the event types
+from shared.events import Envelope, required_fields
+
+CASEWORK, NOTIFY = "casework", "notify"
+
+# event type → field → the consuming services that keep it
+KEPT_BY: dict[str, dict[str, frozenset[str]]] = {
+    # Only casework consumes the applications topic. The applicant in the event is its type,
+    # name, mobile and e-mail (notify writes to them); the identity stays in intake.
+    "ApplicationSubmitted": {
+        "applicant_keys": frozenset({CASEWORK}),  # the per-applicant fee count
+        "access_code_hash": frozenset({CASEWORK}),  # the public status look-up
+    },
+    "CaseOpened": {
+        "applicant_name": frozenset({NOTIFY}),  # letters are addressed to the applicant
+        "mobile": frozenset({NOTIFY}),
+        "email": frozenset({NOTIFY}),
+        "request_summary": frozenset({NOTIFY}),  # the reply quotes what was asked for
+        "applicant_keys": frozenset(),
+        "access_code_hash": frozenset(),
+    },
+    "CorrectionRequested": {"items": frozenset({NOTIFY})},
+    "CorrectionReceived": {"late_reason": frozenset()},
+    "ExtensionApproved": {"reason": frozenset({NOTIFY})},
+    "ConsultationStarted": {"party": frozenset({NOTIFY})},  # the consulted third party
+    "ConsultationEnded": {"party": frozenset({NOTIFY}), "answer": frozenset()},
+    "ReasonsRequested": {"note": frozenset({NOTIFY})},
+    "CaseWithdrawn": {"note": frozenset()},
+    "CaseConcluded": {"reply_text": frozenset({NOTIFY})},
+}
+
+
+def kept_by(service: str, envelope: Envelope) -> Envelope:
+    """The envelope as `service` may store it."""
+    fields = KEPT_BY.get(envelope.type)
+    if not fields:
+        return envelope
+    drop = [f for f, holders in fields.items() if service not in holders and f in envelope.payload]
+    if not drop:
+        return envelope
+    # A field the model requires stays, emptied, so a replay still reads the stored event.
+    required = required_fields(envelope.type)
+    payload: dict[str, Any] = {k: v for k, v in envelope.payload.items() if k not in drop}
+    payload.update({f: type(envelope.payload[f])() for f in drop if f in required})
+    return envelope.model_copy(update={"payload": payload})
+
+
+def _forgotten(service: str) -> dict[str, tuple[list[str], dict[str, Any]]]:
+    """Per event type: the fields `service` does not keep, and of those the ones a replay
+    needs present, with their empty value."""
+    out: dict[str, tuple[list[str], dict[str, Any]]] = {}
+    for kind, fields in KEPT_BY.items():
+        drop = sorted(f for f, holders in fields.items() if service not in holders)
+        if not drop:
+            continue
+        required = required_fields(kind)
+        out[kind] = (drop, {f: ([] if f == "items" else "") for f in drop if f in required})
+    return out
+
+
+def scrub_statements(service: str) -> list[str]:
+    """SQL that removes from `service`'s inbox and dead letters what it does not keep: for the
+    migration that cleans copies stored before `kept_by` was applied. Idempotent."""
+    statements = []
+    for kind, (drop, empty) in _forgotten(service).items():
+        statements.append(
+            f"""UPDATE inbox SET envelope = jsonb_set(envelope, '{{payload}}',
+                    {_cleaned("(envelope->'payload')", drop, empty)})
+                WHERE envelope->>'type' = '{kind}'""")
+        statements.append(
+            f"""UPDATE dead_letters SET raw = jsonb_set(raw::jsonb, '{{payload}}',
+                    {_cleaned("(raw::jsonb->'payload')", drop, empty)})::text
+                WHERE event_id IS NOT NULL AND raw::jsonb->>'type' = '{kind}'""")
+    return statements
+
+
+def _cleaned(payload: str, drop: list[str], empty: dict[str, Any]) -> str:
+    removed = " - ".join([payload, *(f"'{f}'" for f in drop)])
+    if not empty:
+        return f"({removed})"
+    return f"(({removed}) || '{json.dumps(empty, ensure_ascii=False)}'::jsonb)"
