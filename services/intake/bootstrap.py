@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from fastapi import FastAPI
 
 from services.intake.adapters.key_ring import load_ring
-from services.intake.adapters.repository import Store
+from services.intake.adapters.repository import Store, forget_old_idempotency_records
 from services.intake.domain.id_document import FIELD, too_large
 from services.intake.entrypoints.forms import max_bytes_from_env, max_form_bytes
 from services.intake.entrypoints.http import router, staff_router
@@ -18,6 +21,7 @@ from shared.runtime import Runtime
 from shared.settings import Settings
 
 SERVICE = "intake"
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
@@ -40,6 +44,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.state.store = Store(runtime.pool, key_ring)
 
     runtime.before_start(open_directory)
+    runtime.loop("forget", lambda: _forget_forever(runtime))
     app.add_middleware(SubmitLane)  # inside the limits and metrics that install() adds
     http.install(app, SERVICE, public=("/v1/applications", "/v1/status"))
     # A form with the identity document may be as large as the document's limit plus the
@@ -57,3 +62,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(document_router(runtime))
     app.include_router(ledger_router(runtime))
     return app
+
+
+async def _forget_forever(runtime: Runtime) -> None:
+    """Idempotency records older than a day are deleted, hourly (docs/privacy.md)."""
+    while True:
+        if forgotten := await forget_old_idempotency_records(runtime.pool):
+            log.info("intake: forgot %d idempotency records older than a day", forgotten)
+        await asyncio.sleep(3600)

@@ -186,3 +186,16 @@ async def submit_rows(engine) -> list[repository.Submission]:
             idempotency_key=None, request_hash="h", topic="gongkai.applications",
             events=[envelope], response={"case_number": None}))
     return submissions
+
+
+async def test_idempotency_records_are_kept_a_day_and_no_longer(intake):
+    directory, engine = intake
+    await submit(directory, key="old")
+    await submit(directory, key="new")
+    async with engine.begin() as conn:
+        await conn.execute(text("""UPDATE idempotency_keys SET created_at = now()
+                                   - interval '24 hours 1 minute' WHERE key = 'old'"""))
+    assert await repository.forget_old_idempotency_records(directory.acceptor.pool) == 1
+    assert [r.key for r in await rows(engine, "SELECT key FROM idempotency_keys")] == ["new"]
+    again = await submit(directory, key="new")
+    assert again.replayed

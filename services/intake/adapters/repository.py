@@ -251,3 +251,15 @@ def _event_row(event: Envelope) -> dict[str, Any]:
         "causation_id": str(event.causation_id) if event.causation_id else None,
         "payload": event.payload,
     }
+
+
+# A retry is answered as the first attempt was for this long; after it, the record (and the
+# sealed access code in it) is gone and the same key starts a new application.
+IDEMPOTENCY_HOURS = 24
+
+
+async def forget_old_idempotency_records(pool: asyncpg.Pool) -> int:
+    status = await pool.execute(
+        "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)",
+        IDEMPOTENCY_HOURS)
+    return int(status.split()[-1])
