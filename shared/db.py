@@ -155,9 +155,11 @@ def _alembic_config(service: str, url: str, schema: str) -> Config:
     return cfg
 
 
-async def migrate(service: str, url: str, schema: str | None = None) -> None:
+async def migrate(service: str, url: str, schema: str | None = None,
+                  revision: str = "head") -> None:
     """Bring the service's schema to the latest migration (idempotent: safe at every start).
-    `schema` defaults to the service's name (tests migrate into scratch schemas)."""
+    `schema` defaults to the service's name (tests migrate into scratch schemas, and to an
+    earlier `revision` to check what a migration does to data stored before it)."""
     schema = schema or service
     engine = create_async_engine(async_url(url))
     try:
@@ -170,7 +172,7 @@ async def migrate(service: str, url: str, schema: str | None = None) -> None:
 
             def upgrade(sync_conn) -> None:
                 cfg.attributes["connection"] = sync_conn
-                command.upgrade(cfg, "head")
+                command.upgrade(cfg, revision)
 
             await conn.run_sync(upgrade)
     finally:

@@ -35,6 +35,7 @@ KEPT_BY: dict[str, dict[str, frozenset[str]]] = {
         "request_summary": frozenset({NOTIFY}),  # the reply quotes what was asked for
         "applicant_keys": frozenset(),
         "access_code_hash": frozenset(),
+        "applicant_key": frozenset(),  # version 1's unsalted hash of the number
     },
     "CorrectionRequested": {"items": frozenset({NOTIFY})},
     "CorrectionReceived": {"late_reason": frozenset()},

@@ -50,11 +50,13 @@ def upgrade() -> None:
             ON CONFLICT (application_id) DO NOTHING"""
     )
     dropped = " - ".join(f"'{c}'" for c in IDENTITY)
+    op.execute("ALTER TABLE events DISABLE TRIGGER events_append_only")
     op.execute(
         f"""UPDATE events
             SET payload = jsonb_set(payload, '{{applicant}}', (payload->'applicant') - {dropped})
             WHERE type = 'ApplicationSubmitted' AND version = 1"""
     )
+    op.execute("ALTER TABLE events ENABLE TRIGGER events_append_only")
     op.execute("DELETE FROM idempotency_keys WHERE created_at < now() - interval '24 hours'")
     op.execute("UPDATE idempotency_keys SET response = response - 'access_code'")
     op.execute("CREATE INDEX idempotency_keys_age ON idempotency_keys (created_at)")
