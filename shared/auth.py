@@ -19,8 +19,7 @@ from typing import Any
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.routing import Match
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.clock import Clock
 from shared.http import Problem, problem_response
@@ -315,38 +314,58 @@ class TokenFirst:
     """ASGI middleware: on a route that needs a staff member, the bearer token is checked
     before anything reads the body. FastAPI reads (and parses) a route's body before it solves
     its dependencies, so without this a request with no token or a bad one and a large body
-    had the body consumed, then got its 401. The staff member is left in the request's state
-    for the route's own dependency, so a token is checked once."""
+    had the body consumed, then got its 401. Here the first read of the body, once the router
+    has chosen the route, checks the token first; refused, the 401 is sent and the body is
+    never read (the app sees a disconnected client, and whatever it answers is dropped). The
+    staff member is left in the request's state for the route's own dependency, so a token is
+    checked once."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self._verifiers: dict[int, Callable[[str], Awaitable[Staff]] | None] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        verify = self._verify_for(scope) if scope["type"] == "http" else None
-        if verify is None:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        token = bearer_token(scope)
-        try:
-            staff = await authenticate(verify, token)
-        except Problem as exc:
-            await problem_response(exc.status, exc.detail, instance=scope.get("path"),
-                                   headers=exc.headers)(scope, receive, send)
-            return
-        scope.setdefault("state", {})[CHECKED_STAFF] = (token, staff)
-        await self.app(scope, receive, send)
+        checked = refused = False
 
-    def _verify_for(self, scope: Scope) -> Callable[[str], Awaitable[Staff]] | None:
-        router = getattr(scope.get("app"), "router", None)
-        for route in getattr(router, "routes", ()):
-            match, _ = route.matches(scope)
-            if match == Match.FULL:
-                key = id(route)
-                if key not in self._verifiers:
-                    self._verifiers[key] = _staff_verifier(getattr(route, "dependant", None))
-                return self._verifiers[key]
-        return None
+        async def receive_after_token() -> Message:
+            nonlocal checked, refused
+            if not checked:
+                checked = True
+                verify = self._verify_for(scope.get("route"))
+                if verify is not None:
+                    token = bearer_token(scope)
+                    try:
+                        staff = await authenticate(verify, token)
+                    except Problem as exc:
+                        refused = True
+                        await problem_response(exc.status, exc.detail, instance=scope.get("path"),
+                                               headers=exc.headers)(scope, receive, send)
+                        return {"type": "http.disconnect"}
+                    scope.setdefault("state", {})[CHECKED_STAFF] = (token, staff)
+            if refused:
+                return {"type": "http.disconnect"}
+            return await receive()
+
+        async def sending(message: Message) -> None:
+            if not refused:
+                await send(message)
+
+        try:
+            await self.app(scope, receive_after_token, sending)
+        except Exception:
+            if not refused:
+                raise
+
+    def _verify_for(self, route: Any) -> Callable[[str], Awaitable[Staff]] | None:
+        if route is None:
+            return None
+        key = id(route)
+        if key not in self._verifiers:
+            self._verifiers[key] = _staff_verifier(getattr(route, "dependant", None))
+        return self._verifiers[key]
 
 
 def bearer_token(scope: Scope) -> str | None:

@@ -89,8 +89,8 @@ class RevocationFeed:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("%s: revocations feed interrupted (%s); reconnecting",
-                            self.service, type(exc).__name__)
+                log.warning("%s: revocations feed interrupted (%r); reconnecting",
+                            self.service, exc)
                 await asyncio.sleep(1.0)
 
     async def _follow(self) -> None:
@@ -115,9 +115,10 @@ class RevocationFeed:
                         if apply(self.revocations, record.value):
                             log.info("%s: token revocation applied (%d known)", self.service,
                                      len(self.revocations))
-                if not self.caught_up.is_set() and all(
-                        await consumer.position(tp) >= end for tp, end in ends.items()):
-                    self.caught_up.set()
+                if not self.caught_up.is_set():
+                    positions = [await consumer.position(tp) for tp in ends]
+                    if all(at >= end for at, end in zip(positions, ends.values(), strict=True)):
+                        self.caught_up.set()
         finally:
             await consumer.stop()
 
