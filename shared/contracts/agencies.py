@@ -29,6 +29,9 @@ class AgencyPolicies(BaseModel):
     pause_includes_dispatch_day: bool = False
     pause_includes_answer_day: bool = True
     sms_provider: str = "dev"
+    # How long an applicant's personal data is kept after the case concluded and its remedy
+    # period (six months) ended; then `gongkai erase --expired` erases it (docs/privacy.md).
+    retention_years: int = Field(10, ge=1, le=100)
 
 
 @event_type("AgencyConfigured", 1)

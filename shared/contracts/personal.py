@@ -97,3 +97,30 @@ def _cleaned(payload: str, drop: list[str], empty: dict[str, Any]) -> str:
     if not empty:
         return f"({removed})"
     return f"(({removed}) || '{json.dumps(empty, ensure_ascii=False)}'::jsonb)"
+
+
+ERASED = "（已删除）"  # what an erased name or text reads as, to staff and in letters
+
+
+def erased(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """An event's payload with every personal field of the inventory erased: texts read
+    `ERASED`, contacts and keys are gone; dates, outcomes and applicant types stay, so the
+    reports counted from it do not change."""
+    out = dict(payload)
+    if kind == "ApplicationSubmitted":
+        out["applicant"] = {**payload.get("applicant", {}), "name": ERASED, "mobile": None,
+                            "email": None}
+        for gone in ("id_document_type", "id_number", "credit_code", "legal_representative",
+                     "contact_name", "phone", "address", "postal_code"):  # version 1
+            out["applicant"].pop(gone, None)
+        out["request"] = {**payload.get("request", {}), "description": ERASED, "purpose": None}
+    for field in KEPT_BY.get(kind, {}):
+        value = payload.get(field)
+        if isinstance(value, str) and value:
+            out[field] = ERASED if field in required_fields(kind) else None
+        elif isinstance(value, list):
+            out[field] = []
+    out.pop("applicant_key", None)
+    if "access_code_hash" in out:
+        out["access_code_hash"] = None
+    return out
