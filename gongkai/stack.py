@@ -77,6 +77,8 @@ class Stack:
         # connects from 127.0.0.1 and forwards the browser's address; the portal itself, with
         # nothing in front of it here, believes no one (GONGKAI_PORTAL_PROXIES if there is).
         env.pop("FORWARDED_ALLOW_IPS", None)
+        if service != "intake":  # the applicant-key secrets are intake's alone (docs/privacy.md)
+            env.pop("GONGKAI_APPLICANT_KEY_SECRETS", None)
         env["GONGKAI_TRUSTED_PROXIES"] = ("127.0.0.1" if service != "portal"
                                           else os.environ.get("GONGKAI_PORTAL_PROXIES", ""))
         if self.postgres is not None:

@@ -60,7 +60,10 @@ def router(runtime: Runtime, *, dev_sinks: bool, sms_provider_of: Any,
             row = await store.get_letter(conn, letter_id)
         if row is None or not staff.can_act_for(row.agency):
             raise Problem(404, "未找到该文书", field="letter_id")
-        name, pdf = await sending.pdf_of(runtime.engine, letter_id)
+        try:
+            name, pdf = await sending.pdf_of(runtime.engine, letter_id)
+        except sending.LetterErased:
+            raise Problem(410, "该文书的内容已按个人信息保存期限删除", field="letter_id") from None
         return Response(pdf, media_type="application/pdf",
                         headers={"Content-Disposition": f'inline; filename="{name}"'})
 

@@ -60,12 +60,18 @@ def letter_of(row: Any) -> letters.Letter:
     return letters.Letter(**{**content, "dated": date.fromisoformat(str(content["dated"]))})
 
 
+class LetterErased(Exception):
+    """The letter's content was erased with the applicant's personal data (docs/privacy.md)."""
+
+
 async def pdf_of(engine: AsyncEngine, letter_id: int) -> tuple[str, bytes]:
     """The letter's PDF, rendered once and kept with the case."""
     from services.notify.adapters.pdf import render_pdf
 
     async with engine.begin() as conn:
         row = await store.get_letter(conn, letter_id)
+        if row.pdf is not None and not row.pdf:
+            raise LetterErased(letter_id)
         if row.pdf is None:
             pdf = await asyncio.to_thread(render_pdf, letter_of(row))
             await store.save_pdf(conn, letter_id, pdf)
