@@ -23,6 +23,8 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.validation import messages as validation_messages
+
 log = logging.getLogger(__name__)
 
 PROBLEM = "application/problem+json"
@@ -85,32 +87,9 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
-def _field(error: dict[str, Any]) -> str:
-    parts = [str(p) for p in error["loc"] if p not in ("body", "query", "path", "header")]
-    # A cross-field rule raised at the model's level names the field it is about.
-    named = getattr((error.get("ctx") or {}).get("error"), "field", None)
-    if named:
-        parts.append(named)
-    return ".".join(parts) or "body"
-
-
-def _message(error: dict[str, Any]) -> str:
-    ctx = error.get("ctx") or {}
-    if error.get("type") == "value_error" and "error" in ctx:
-        return str(ctx["error"])
-    return {
-        "missing": "此项为必填项",
-        "string_too_short": "内容过短",
-        "string_too_long": "内容过长",
-        "enum": "取值不在允许范围内",
-        "literal_error": "取值不在允许范围内",
-        "json_invalid": "请求内容不是有效的JSON",
-        "date_from_datetime_parsing": "日期格式应为YYYY-MM-DD",
-        "date_parsing": "日期格式应为YYYY-MM-DD",
-        "uuid_parsing": "编号格式不正确",
-        "extra_forbidden": "不允许的字段",
-        "int_parsing": "应为整数",
-    }.get(error.get("type", ""), error.get("msg", "取值无效"))
+# Kept for callers that word one error at a time.
+_field = validation_messages.field
+_message = validation_messages.message
 
 
 # The database is down or restarting (or the connection was lost, or it is shutting down).
@@ -255,7 +234,8 @@ def install(app: FastAPI, service: str, public: tuple[str, ...] = ()) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"field": _field(e), "message": _message(e)} for e in exc.errors()]
+        # Every invalid field at once, each worded in Chinese (shared/validation/messages.py).
+        errors = validation_messages.problems(list(exc.errors()))
         log.info("%s %s -> 422 invalid fields %s", request.method, request.url.path,
                  [e["field"] for e in errors])
         detail = "；".join(f"{e['field']}：{e['message']}" for e in errors)

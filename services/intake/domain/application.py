@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Self
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from shared.clock import local_date
 from shared.contracts.agencies import AgencyConfigured
@@ -69,30 +81,15 @@ class ApplicantForm(BaseModel):
         return validate_credit_code(value) if value else None
 
     @model_validator(mode="after")
-    def _required_by_type(self) -> Self:
-        # The applicant type is a column of the annual report, and each type identifies itself
-        # differently (Art. 29: name and ID document or organisation code, contact details).
+    def _normalised(self) -> Self:
+        # The rules of each applicant type are judged with the whole form (`_applicant_rules`),
+        # so that every problem is named at once; here only the defaults and normal forms.
         if self.type is ApplicantType.natural_person:
             if self.id_document_type is None:
                 self.id_document_type = IdDocument.resident_id
-            if not self.id_number:
-                raise _field_error("id_number", "自然人申请须填写身份证件号码")
-            if self.id_document_type is IdDocument.resident_id:
-                try:
+            if self.id_document_type is IdDocument.resident_id and self.id_number:
+                with suppress(ValueError):  # named by the rules
                     self.id_number = validate_resident_id(self.id_number)
-                except ValueError as exc:
-                    raise _field_error("id_number", str(exc)) from None
-        else:
-            if not self.credit_code:
-                raise _field_error("credit_code", "法人或其他组织申请须填写统一社会信用代码")
-            if not self.legal_representative:
-                raise _field_error(
-                    "legal_representative", "法人或其他组织申请须填写法定代表人或负责人"
-                )
-            if not self.contact_name:
-                raise _field_error("contact_name", "法人或其他组织申请须填写联系人姓名")
-        if not (self.mobile or self.phone or self.address or self.email):
-            raise _field_error("mobile", "须至少填写一种联系方式（电话、通信地址或电子邮箱）")
         return self
 
 
@@ -114,21 +111,10 @@ class SubmissionForm(BaseModel):
     applicant: ApplicantForm
     request: RequestForm
 
-    @model_validator(mode="after")
-    def _reachable(self) -> Self:
-        no_control_characters(self)
-        if not (self.applicant.mobile or self.applicant.phone):
-            raise _field_error("applicant.mobile", "网上申请须填写联系电话（手机号码或固定电话）")
-        return _deliverable(self)
-
-
-def _deliverable(form: SubmissionForm | RegistrationForm) -> SubmissionForm | RegistrationForm:
-    """The applicant can be reached the way they asked to receive the information."""
-    if form.request.delivery is Delivery.post and not form.applicant.address:
-        raise _field_error("applicant.address", "选择邮寄方式的，须填写通信地址")
-    if form.request.delivery is Delivery.email and not form.applicant.email:
-        raise _field_error("applicant.email", "选择电子邮件方式的，须填写电子邮箱")
-    return form
+    @model_validator(mode="wrap")
+    @classmethod
+    def _all_at_once(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        return _judged(cls, data, handler, _submission_rules)
 
 
 class RegistrationForm(BaseModel):
@@ -146,65 +132,203 @@ class RegistrationForm(BaseModel):
     applicant: ApplicantForm
     request: RequestForm
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _all_at_once(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        return _judged(cls, data, handler, _registration_rules)
+
     @model_validator(mode="after")
-    def _receipt_rules(self) -> Self:
-        no_control_characters(self)
-        # Art. 31: in person and e-mail are received the day they arrive; signed-for post needs
-        # the signing date; an ordinary letter, a fax or an online application is received when
-        # confirmed, which may be later (or not yet).
-        same_day = (Channel.in_person, Channel.email)
-        if self.channel in same_day:
-            self.received_on = self.received_on or self.arrived_on
-            if self.received_on != self.arrived_on:
-                raise _field_error(
-                    "received_on", "当面提交或电子邮件申请，收到之日即为提交或到达之日")
-        if self.channel is Channel.post_signed and self.received_on is None:
-            raise _field_error("received_on", "邮寄签收的申请须填写签收之日")
-        if self.received_on is not None and self.received_on < self.arrived_on:
-            raise _field_error("received_on", "收到申请之日不得早于申请到达之日")
-        return _deliverable(self)
+    def _same_day(self) -> Self:
+        # Art. 31: in person and e-mail are received the day they arrive.
+        if self.channel in _SAME_DAY and self.received_on is None:
+            self.received_on = self.arrived_on
+        return self
+
+
+# --- Every problem at once ---------------------------------------------------------------
+# Pydantic stops at a model whose fields failed: its "after" validators never run, and the
+# first one that raises hides the rest. So the rules between fields (what an applicant type
+# must give, the delivery route's address, the receipt dates, the ID number as of today) are
+# judged by the form's root on the data as submitted, whether or not its fields validated,
+# and reported with pydantic's own field errors in one ValidationError; a field pydantic
+# already refused is not judged again. Today's date comes from the service's clock through
+# `judged_on` (intake's entrypoints set it for each request): without it the date rules wait
+# for `check_as_of`, which the use case always runs.
+
+Problems = list[tuple[str, str]]
+Rules = Callable[["_Raw", date | None], Problems]
+
+_TODAY: ContextVar[date | None] = ContextVar("gongkai_intake_today", default=None)
+_SAME_DAY = (Channel.in_person, Channel.email)
+_UNREADABLE = object()  # a value present but not of its type: rules that need it stand aside
+
+
+@contextmanager
+def judged_on(today: date) -> Iterator[None]:
+    """Validate forms, within this block, as of `today` (a local date from the injected clock)."""
+    token = _TODAY.set(today)
+    try:
+        yield
+    finally:
+        _TODAY.reset(token)
+
+
+class _Raw:
+    """The submitted data as far as it can be read, for rules that must run even when some of
+    its fields did not validate."""
+
+    def __init__(self, data: Any) -> None:
+        self.data: dict[str, Any] = data if isinstance(data, dict) else {}
+
+    def part(self, name: str) -> _Raw:
+        return _Raw(self.data.get(name))
+
+    def given(self, name: str) -> bool:
+        value = self.data.get(name)
+        return bool(value.strip()) if isinstance(value, str) else value is not None
+
+    def text(self, name: str) -> str:
+        value = self.data.get(name)
+        return value.strip() if isinstance(value, str) else ""
+
+    def day(self, name: str) -> Any:
+        """A date, None when not given, `_UNREADABLE` when not one."""
+        value = self.data.get(name)
+        if isinstance(value, date):
+            return value
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        try:
+            return date.fromisoformat(value.strip()) if isinstance(value, str) else _UNREADABLE
+        except ValueError:
+            return _UNREADABLE
+
+
+def _judged(cls: type[BaseModel], data: Any, handler: Any, rules: Rules) -> Any:
+    found: list[dict[str, Any]] = []
+    form = None
+    try:
+        form = handler(data)
+    except ValidationError as exc:
+        found = list(exc.errors(include_url=False))
+    raw = _Raw(form.model_dump(mode="json") if form is not None else data)
+    taken = {tuple(str(p) for p in e["loc"]) for e in found}
+    mine: Problems = []
+    for path, message in [*_control_characters(raw.data), *rules(raw, _TODAY.get())]:
+        loc = tuple(path.split("."))
+        # A field is named once, by its first problem (pydantic's own before the rules').
+        if not any(loc[:len(t)] == t or t[:len(loc)] == loc for t in taken):
+            taken.add(loc)
+            mine.append((path, message))
+    if not found and not mine:
+        return form
+    line_errors: list[Any] = [
+        {"type": PydanticCustomError(e["type"], e["msg"], e.get("ctx")), "loc": e["loc"],
+         "input": e.get("input")} for e in found]
+    line_errors += [{"type": PydanticCustomError("value_error", "{error}", {"error": message}),
+                     "loc": tuple(path.split(".")), "input": None} for path, message in mine]
+    raise ValidationError.from_exception_data(cls.__name__, line_errors)
+
+
+def _applicant_rules(a: _Raw, today: date | None) -> Problems:
+    """Each applicant type identifies itself differently (Art. 29: name and ID document or
+    organisation code, contact details); the type is a column of the annual report."""
+    problems: Problems = []
+    kind = a.text("type")
+    if kind == ApplicantType.natural_person:
+        number = a.text("id_number")
+        if not number:
+            problems.append(("id_number", "自然人申请须填写身份证件号码"))
+        elif (a.text("id_document_type") or IdDocument.resident_id) == IdDocument.resident_id:
+            try:
+                validate_resident_id(number, today=today)
+            except ValueError as exc:
+                problems.append(("id_number", str(exc)))
+    elif kind in set(ApplicantType):
+        if not a.given("credit_code"):
+            problems.append(("credit_code", "法人或其他组织申请须填写统一社会信用代码"))
+        if not a.given("legal_representative"):
+            problems.append(("legal_representative", "法人或其他组织申请须填写法定代表人或负责人"))
+        if not a.given("contact_name"):
+            problems.append(("contact_name", "法人或其他组织申请须填写联系人姓名"))
+    if not any(a.given(name) for name in ("mobile", "phone", "address", "email")):
+        problems.append(("mobile", "须至少填写一种联系方式（电话、通信地址或电子邮箱）"))
+    return [(f"applicant.{name}", message) for name, message in problems]
+
+
+def _deliverable(raw: _Raw) -> Problems:
+    """The applicant can be reached the way they asked to receive the information."""
+    delivery, applicant = raw.part("request").text("delivery"), raw.part("applicant")
+    if delivery == Delivery.post and not applicant.given("address"):
+        return [("applicant.address", "选择邮寄方式的，须填写通信地址")]
+    if delivery == Delivery.email and not applicant.given("email"):
+        return [("applicant.email", "选择电子邮件方式的，须填写电子邮箱")]
+    return []
+
+
+def _submission_rules(raw: _Raw, today: date | None) -> Problems:
+    applicant = raw.part("applicant")
+    problems: Problems = []
+    if not (applicant.given("mobile") or applicant.given("phone")):
+        problems.append(("applicant.mobile", "网上申请须填写联系电话（手机号码或固定电话）"))
+    return problems + _applicant_rules(applicant, today) + _deliverable(raw)
+
+
+def _registration_rules(raw: _Raw, today: date | None) -> Problems:
+    # Art. 31: in person and e-mail are received the day they arrive; signed-for post needs
+    # the signing date; an ordinary letter, a fax or an online application is received when
+    # confirmed, which may be later (or not yet). Back-dating is allowed, the future never.
+    problems: Problems = []
+    channel = raw.text("channel")
+    arrived, received = raw.day("arrived_on"), raw.day("received_on")
+    both = arrived not in (None, _UNREADABLE) and received not in (None, _UNREADABLE)
+    if today is not None and arrived not in (None, _UNREADABLE) and arrived > today:
+        problems.append(("arrived_on", "申请到达之日不得晚于今天"))
+    if today is not None and received not in (None, _UNREADABLE) and received > today:
+        problems.append(("received_on", "收到申请之日不得晚于今天"))
+    if channel in _SAME_DAY and both and received != arrived:
+        problems.append(("received_on", "当面提交或电子邮件申请，收到之日即为提交或到达之日"))
+    if channel == Channel.post_signed and received is None:
+        problems.append(("received_on", "邮寄签收的申请须填写签收之日"))
+    if both and received < arrived:
+        problems.append(("received_on", "收到申请之日不得早于申请到达之日"))
+    return problems + _applicant_rules(raw.part("applicant"), today) + _deliverable(raw)
 
 
 _CONTROL = {c for c in range(32) if chr(c) not in "\t\n\r"} | {127}
 
 
-def no_control_characters(model: BaseModel, prefix: str = "") -> None:
+def _control_characters(data: Any, prefix: str = "") -> Problems:
     """Text is stored verbatim, but control characters (NUL above all) are never legitimate in an
     application and PostgreSQL refuses NUL: refuse them by field."""
-    for name, value in model:
-        if isinstance(value, BaseModel):
-            no_control_characters(value, f"{prefix}{name}.")
+    problems: Problems = []
+    for name, value in (data.items() if isinstance(data, dict) else ()):
+        if isinstance(value, dict):
+            problems += _control_characters(value, f"{prefix}{name}.")
         elif isinstance(value, str) and any(ord(ch) in _CONTROL for ch in value):
-            raise FieldError(f"{prefix}{name}", "内容包含不允许的控制字符")
+            problems.append((f"{prefix}{name}", "内容包含不允许的控制字符"))
+    return problems
 
 
 class FieldError(ValueError):
-    """A validation failure that names its field (dotted path from the form's root)."""
+    """A validation failure naming its fields (dotted paths from the form's root): `field` and
+    `message` are the first, `problems` all of them."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, problems: Problems | None = None) -> None:
         super().__init__(message)
         self.field = field
         self.message = message
-
-
-def _field_error(field: str, message: str) -> FieldError:
-    return FieldError(field, message)
+        self.problems = problems or [(field, message)]
 
 
 def check_as_of(form: SubmissionForm | RegistrationForm, today: date) -> None:
-    """Checks that need today's date (kept out of the model so the clock stays injected):
-    back-dating is allowed, a date in the future never."""
-    if isinstance(form, RegistrationForm):
-        if form.arrived_on > today:
-            raise FieldError("arrived_on", "申请到达之日不得晚于今天")
-        if form.received_on is not None and form.received_on > today:
-            raise FieldError("received_on", "收到申请之日不得晚于今天")
-    applicant = form.applicant
-    if applicant.id_document_type is IdDocument.resident_id and applicant.id_number:
-        try:
-            validate_resident_id(applicant.id_number, today=today)
-        except ValueError as exc:
-            raise FieldError("applicant.id_number", str(exc)) from None
+    """The rules as of today (kept out of the model so the clock stays injected): back-dating is
+    allowed, a date in the future never, nor an ID number of someone born after today. Raises a
+    FieldError naming every problem."""
+    rules = _registration_rules if isinstance(form, RegistrationForm) else _submission_rules
+    problems = rules(_Raw(form.model_dump(mode="json")), today)
+    if problems:
+        raise FieldError(*problems[0], problems=problems)
 
 
 def case_number_prefix(agency: AgencyConfigured, year: int) -> str:

@@ -41,8 +41,17 @@ async def submit(
             request.app.state.store, request.app.state.runtime.clock, form,
             idempotency_key=idempotency_key)
     except FieldError as exc:
-        raise Problem(422, exc.message, field=exc.field) from None
+        raise invalid(exc) from None
     return accepted_response(accepted)
+
+
+def invalid(exc: FieldError) -> Problem:
+    """Every problem the use case found with the form, in one 422 (as the validation handler
+    of shared/http.py answers the model's own)."""
+    problem = Problem(422, "；".join(f"{field}：{message}" for field, message in exc.problems)
+                      if len(exc.problems) > 1 else exc.message, field=exc.field)
+    problem.errors = [{"field": field, "message": message} for field, message in exc.problems]
+    return problem
 
 
 def accepted_response(accepted: handlers.Accepted) -> JSONResponse:
@@ -75,7 +84,7 @@ def staff_router(runtime: Runtime) -> APIRouter:
                 request.app.state.store, runtime.clock, form, staff,
                 idempotency_key=idempotency_key)
         except FieldError as exc:
-            raise Problem(422, exc.message, field=exc.field) from None
+            raise invalid(exc) from None
         return accepted_response(accepted)
 
     return staff_api

@@ -14,10 +14,9 @@ from pydantic import BaseModel
 from services.intake.domain.application import FieldError, RegistrationForm, SubmissionForm
 from services.intake.domain.id_document import EXTENSIONS
 from services.intake.entrypoints.forms import FormRoute, read_form
-from services.intake.entrypoints.http import accepted_response
+from services.intake.entrypoints.http import accepted_response, invalid
 from services.intake.service_layer import handlers, id_documents
 from shared.auth import Staff
-from shared.http import Problem
 from shared.runtime import Runtime
 
 IdempotencyKey = Annotated[str | None, Header(max_length=200)]
@@ -37,7 +36,7 @@ def form_router(runtime: Runtime, max_bytes: int) -> APIRouter:
                 request.app.state.store, runtime.clock, form, idempotency_key=idempotency_key,
                 id_document=document)
         except FieldError as exc:
-            raise Problem(422, exc.message, field=exc.field) from None
+            raise invalid(exc) from None
         return accepted_response(accepted)
 
     @api.post("/registrations", status_code=201)
@@ -49,7 +48,7 @@ def form_router(runtime: Runtime, max_bytes: int) -> APIRouter:
                 request.app.state.store, runtime.clock, form, staff,
                 idempotency_key=idempotency_key, id_document=document)
         except FieldError as exc:
-            raise Problem(422, exc.message, field=exc.field) from None
+            raise invalid(exc) from None
         return accepted_response(accepted)
 
     return api

@@ -20,9 +20,10 @@ from typing import Any
 from pydantic import ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.intake.domain.application import FieldError, SubmissionForm
-from services.intake.entrypoints.http import accepted_response
+from services.intake.domain.application import FieldError, SubmissionForm, judged_on
+from services.intake.entrypoints.http import accepted_response, invalid
 from services.intake.service_layer import handlers
+from shared.clock import local_date
 from shared.http import (
     UNAVAILABLE,
     Problem,
@@ -47,7 +48,17 @@ class SubmitLane:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != PATH):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        # Every request's forms (this lane's, and the routes' behind it) are validated as of
+        # today by the service's clock, so a date in the future is named with the other
+        # problems of the form, in the same 422.
+        with judged_on(local_date(scope["app"].state.runtime.clock.now())):
+            await self._lane(scope, receive, send)
+
+    async def _lane(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] != "POST" or scope["path"] != PATH:
             await self.app(scope, receive, send)
             return
         content_type, key = b"", None
@@ -81,7 +92,7 @@ async def _submit(app: Any, form: SubmissionForm, key: str | None):
         accepted = await handlers.submit_application(
             app.state.store, app.state.runtime.clock, form, idempotency_key=key)
     except FieldError as exc:
-        return problem_answer("POST", PATH, Problem(422, exc.message, field=exc.field))
+        return problem_answer("POST", PATH, invalid(exc))
     except Problem as exc:
         return problem_answer("POST", PATH, exc)
     except UNAVAILABLE as exc:
