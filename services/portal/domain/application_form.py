@@ -198,12 +198,15 @@ API_FIELDS = {"mobile": "phone", "type": "applicant_type", "name": "name", "agen
 
 
 def form_errors(api_errors: dict[str, str], applicant_type: str) -> dict[str, str]:
-    errors = {}
+    """Intake's answer (every invalid field at once) as errors next to the form's fields; what
+    has no field of its own on the form is said together above it."""
+    errors: dict[str, str] = {}
     for name, message in api_errors.items():
         name = API_FIELDS.get(name, name)
         if name == "name" and applicant_type and applicant_type != "natural_person":
             name = "org_name"
-        errors[name if name in LABELS else "_form"] = message
+        name = name if name in LABELS else "_form"
+        errors[name] = f"{errors[name]}；{message}" if name in errors else message
     return errors
 
 
