@@ -23,7 +23,7 @@ def read_city(path: Path) -> list[AgencyConfigured]:
         raise CityFileError(f"{path}: cannot read: {exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("agencies"), list):
         raise CityFileError(f"{path}: expected a mapping with a list under 'agencies'")
-    agencies, problems, seen = [], [], set()
+    agencies, problems, seen, prefixes = [], [], set(), {}
     for i, entry in enumerate(data["agencies"], start=1):
         if not isinstance(entry, dict):
             problems.append(f"agency #{i}: expected a mapping")
@@ -40,6 +40,11 @@ def read_city(path: Path) -> list[AgencyConfigured]:
         if agency.agency_id in seen:
             problems.append(f"agency {label}: id listed twice")
         seen.add(agency.agency_id)
+        if agency.letter_prefix and agency.letter_prefix in prefixes:
+            # Two agencies with one 机关代字 would issue letters with the same number.
+            problems.append(f"agency {label}: letter_prefix {agency.letter_prefix} is also "
+                            f"{prefixes[agency.letter_prefix]}'s")
+        prefixes.setdefault(agency.letter_prefix, agency.agency_id)
         agencies.append(agency)
     if problems:
         raise CityFileError(f"{path}:\n  " + "\n  ".join(problems))

@@ -89,7 +89,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     def sms_provider_of(agency_config: dict | None) -> str:
         return ((agency_config or {}).get("sms") or {}).get("provider", "dev")
 
-    ctx = handlers.Context(templates, sms_provider_of, email.name, handlers.ack_sms_per_day())
+    ctx = handlers.Context(templates, sms_provider_of, email.name, handlers.ack_sms_per_day(),
+                           clock=runtime.clock)
     channels = sending.Channels(sms_channel, email)
     runtime.consumes(AGENCIES_TOPIC, lambda conn, env: handlers.on_event(conn, env, ctx),
                      reference=True)

@@ -39,6 +39,9 @@ class AgencyConfigured(BaseModel):
     agency_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")
     name: str = Field(min_length=2)
     case_prefix: str = Field(pattern=r"^[A-Z0-9]{2,12}$")
+    # The 机关代字 of its letters' numbers (文号), e.g. 聊民依申 gives 聊民依申〔2026〕7号,
+    # numbered per agency and calendar year. Empty: letters show the case number instead.
+    letter_prefix: str = Field("", max_length=20, pattern=r"^[^\s〔〕\[\]()（）]*$")
     disclosure_body: str
     address: str
     postal_code: str = ""

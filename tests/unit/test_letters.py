@@ -18,6 +18,8 @@ from pydantic import BaseModel
 from pypdf import PdfReader
 
 from gongkai.city import DEMO_CITY, read_city
+from services.casework.domain.commands import BASIS_BY_GROUND, GROUNDS, Context
+from services.casework.domain.decide import from_intake
 from services.casework.domain.outcomes import OUTCOMES
 from services.notify.adapters import pdf as pdf_adapter
 from services.notify.adapters.pdf import LetterFontMissing, extract_text, render_pdf
@@ -38,7 +40,6 @@ from shared.contracts.applications import (
 )
 from shared.contracts.cases import (
     CaseConcluded,
-    CaseOpened,
     CaseReceived,
     CaseWithdrawn,
     ConsultationStarted,
@@ -72,18 +73,14 @@ def _due(on: date, rule: str, previous: date | None, *, provisional: bool = Fals
 
 def _opened(summary: str = SUMMARY, name: str = "张明", received: date = date(2025, 9, 22),
             number: str = CASE) -> list[BaseModel]:
-    return [
-        ApplicationSubmitted(
-            application_id=APP, case_number=number, channel="online",
-            submitted_at=datetime.fromisoformat(f"{received}T09:30:00+08:00"),
-            applicant=Applicant(type="natural_person", name=name, mobile="13800138000"),
-            request=RequestedInformation(description=summary, medium="paper", delivery="post")),
-        CaseOpened(application_id=APP, case_number=number, channel="online",
-                   applicant_type="natural_person", applicant_name=name,
-                   submitted_at=datetime.fromisoformat(f"{received}T09:30:00+08:00"),
-                   request_summary=summary),
-        CaseReceived(application_id=APP, received_on=received),
-    ]
+    submitted = ApplicationSubmitted(
+        application_id=APP, case_number=number, channel="online",
+        submitted_at=datetime.fromisoformat(f"{received}T09:30:00+08:00"),
+        applicant=Applicant(type="natural_person", name=name, mobile="13800138000"),
+        request=RequestedInformation(description=summary, medium="paper", delivery="post"))
+    # casework opens the case from intake's fact, carrying the form and route asked for
+    opened = from_intake(None, submitted, Context(today=received, calendar=None))
+    return [*opened, CaseReceived(application_id=APP, received_on=received)]
 
 
 BASE = [*_opened(), _due(date(2025, 10, 24), "reply_period", None)]
@@ -99,8 +96,12 @@ REASONS = ReasonsRequested(application_id=APP, on=date(2025, 9, 25),
 
 
 def concluded(outcome: str, on: date = date(2025, 10, 20), text: str = "") -> CaseConcluded:
-    return CaseConcluded(application_id=APP, on=on, outcome=outcome,
-                         legal_basis=OUTCOMES[outcome], reply_text=text)
+    """As casework concludes a case without a ground named: the default ground of an outcome
+    that covers two paragraphs of Art. 36, and its own paragraph as the basis."""
+    ground = GROUNDS.get(outcome, (None,))[0]
+    return CaseConcluded(application_id=APP, on=on, outcome=outcome, ground=ground,
+                         legal_basis=BASIS_BY_GROUND[ground] if ground else OUTCOMES[outcome],
+                         reply_text=text)
 
 
 def fold(events: list[BaseModel]) -> CaseFacts:
@@ -150,7 +151,7 @@ SCENARIOS = {
         concluded("other.no_fee_payment", date(2025, 11, 6))], date(2025, 11, 6),
         ["国办函〔2020〕109号", "83460元", "视为放弃"], "standard", "张明"),
     "disclosed": ("reply_disclosed", [*BASE, concluded("disclosed")], date(2025, 10, 20),
-                  ["第三十六条第（一）项", "予以公开", "纸质", "邮寄"], "standard", "张明"),
+                  ["第三十六条第（二）项", "予以公开", "纸质", "邮寄"], "standard", "张明"),
     "partially_disclosed": ("reply_partially_disclosed", [*BASE, concluded(
         "partially_disclosed", text="发放名单中的个人身份证号码属于个人隐私，不予公开。")],
         date(2025, 10, 20), ["第三十七条", "区分处理", "个人身份证号码"], "first", "张明"),
@@ -226,7 +227,7 @@ def test_each_letter_reads_back_from_its_pdf(name: str, rendered: dict) -> None:
 
 def test_the_reply_says_when_and_how_the_information_comes(rendered: dict) -> None:
     _facts, letter, _pdf = rendered["disclosed"]
-    how = "本机关以纸质形式，通过邮寄方式，将上述政府信息随本答复书一并提供给您。"
+    how = "本机关将纸质形式的上述政府信息随本答复书一并邮寄给您。"
     assert how in letter.paragraphs
     assert letter.title == "聊城市民政局政府信息公开申请答复书"
     assert letter.signature == ["聊城市民政局", "（印章）", "2025年10月20日"]
@@ -234,10 +235,11 @@ def test_the_reply_says_when_and_how_the_information_comes(rendered: dict) -> No
 
 def test_a_not_held_reply_names_the_responsible_agency_when_known() -> None:
     payload = concluded("unable.not_held").model_dump(mode="json")
+    payload["ground"] = None  # an event recorded before the ground was: the agency tells
     payload["responsible_agency"] = "聊城市医疗保障局（电话：0635-0000000）"
     facts = evolve_facts(fold(BASE), "CaseConcluded", payload)
     text = compose("reply_unable", facts, AGENCY, date(2025, 10, 20), TEMPLATES).text()
-    assert "负责公开该政府信息的行政机关为聊城市医疗保障局（电话：0635-0000000）" in text
+    assert "负责公开该政府信息的行政机关为聊城市医疗保障局（电话：0635-0000000）。" in text
     assert "不存在" not in text
 
 
@@ -298,7 +300,8 @@ def test_a_provisional_due_date_is_stated_as_provisional() -> None:
               _due(date(2027, 1, 5), "reply_period", None, provisional=True)]
     letter = compose("acknowledgement", fold(events), AGENCY, date(2026, 12, 7), TEMPLATES)
     text = flat(extract_text(render_pdf(letter)))
-    assert "2027年1月5日（该日期系按《全国年节及纪念日放假办法》规定的法定节假日暂行计算" in text
+    assert ("即于2027年1月5日前作出答复。上述日期系按《全国年节及纪念日放假办法》规定的法定节假日"
+            "暂行计算") in text
     assert "待国务院办公厅公布2027年部分节假日安排后予以确认" in text
     settled = compose("acknowledgement", fold(BASE), AGENCY, date(2025, 9, 22), TEMPLATES)
     assert "暂行计算" not in settled.text()

@@ -8,7 +8,30 @@ from datetime import date
 
 from services.casework.domain.calendar import WorkingCalendar
 from shared.contracts.agencies import AgencyPolicies
-from shared.contracts.cases import ConsultationKind, FeeMethod, ReviewKind, ReviewResult
+from shared.contracts.cases import (
+    ConsultationKind,
+    FeeMethod,
+    Ground,
+    PartyType,
+    ReviewKind,
+    ReviewResult,
+)
+
+_REGULATION = "《中华人民共和国政府信息公开条例》"
+# The two outcomes that cover two paragraphs of Art. 36: which paragraph each ground rests on,
+# the ground taken when the decision names none, and the outcome each ground belongs to.
+BASIS_BY_GROUND: dict[str, str] = {
+    "already_public": f"{_REGULATION}第三十六条第（一）项",
+    "provided": f"{_REGULATION}第三十六条第（二）项",
+    "not_exist": f"{_REGULATION}第三十六条第（四）项",
+    "not_responsible": f"{_REGULATION}第三十六条第（五）项",
+}
+GROUNDS: dict[str, tuple[str, ...]] = {
+    "disclosed": ("provided", "already_public"),
+    "unable.not_held": ("not_exist", "not_responsible"),
+}
+MEDIA = ("paper", "electronic")
+DELIVERIES = ("post", "email", "pickup", "online")
 
 
 @dataclass(frozen=True)
@@ -50,6 +73,7 @@ class StartConsultation:
     on: date
     kind: ConsultationKind
     party: str
+    party_type: PartyType | None = None  # a third party: organisation (default) or person
 
 
 @dataclass(frozen=True)
@@ -98,6 +122,18 @@ class Decide:
     reply_text: str = ""
     legal_basis: str | None = None
     on_the_spot: bool = False
+    # disclosed: 36(1) already_public (public_source required) or 36(2) provided (default);
+    # unable.not_held: 36(4) not_exist (default) or 36(5) not_responsible (the responsible
+    # agency and its contact required).
+    ground: Ground | None = None
+    public_source: str = ""
+    responsible_agency: str = ""
+    responsible_contact: str = ""
+    # Provided in another form or by another route than the applicant asked (Art. 40): the
+    # form, the route, and the reason (required when either differs from the request).
+    medium: str | None = None
+    delivery: str | None = None
+    form_reason: str = ""
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,14 @@ from services.casework.service_layer import gauges, handlers, queues
 from shared import eventstore
 from shared.auth import Role, Staff, require_agency, require_role
 from shared.contracts.applications import access_code_hash
-from shared.contracts.cases import ConsultationKind, FeeMethod, ReviewKind, ReviewResult
+from shared.contracts.cases import (
+    ConsultationKind,
+    FeeMethod,
+    Ground,
+    PartyType,
+    ReviewKind,
+    ReviewResult,
+)
 from shared.http import Problem
 from shared.runtime import Runtime
 
@@ -57,6 +64,8 @@ class Extension(Body_):
 class Consultation(Body_):
     kind: ConsultationKind
     party: str = Field(min_length=1, max_length=200)
+    party_type: PartyType | None = Field(
+        None, description="A third party: organisation (the default) or person")
 
 
 class ConsultationAnswer(Body_):
@@ -83,6 +92,21 @@ class Decision(Body_):
     reply_text: str = Field("", max_length=20000)
     legal_basis: str | None = Field(None, max_length=500)
     on_the_spot: bool = False
+    ground: Ground | None = Field(
+        None, description="disclosed: provided (36(2), default) or already_public (36(1)); "
+                          "unable.not_held: not_exist (36(4), default) or not_responsible (36(5))")
+    public_source: str = Field("", max_length=500,
+                               description="already_public: where and how to get it")
+    responsible_agency: str = Field("", max_length=200,
+                                    description="not_responsible: the agency to apply to")
+    responsible_contact: str = Field("", max_length=300,
+                                     description="not_responsible: its address or phone")
+    medium: Literal["paper", "electronic"] | None = Field(
+        None, description="Only when provided in another form than asked (Art. 40)")
+    delivery: Literal["post", "email", "pickup", "online"] | None = Field(
+        None, description="Only when provided by another route than asked (Art. 40)")
+    form_reason: str = Field("", max_length=2000,
+                             description="Why another form or route (required with them)")
 
 
 class Review(Body_):
@@ -104,7 +128,8 @@ def _commands() -> dict[str, tuple[type[BaseModel], Any]]:
             b.on, tuple(b.items), b.period_working_days)),
         "correction": (CorrectionReceived, lambda b: c.ReceiveCorrection(b.on, b.late_reason)),
         "extension": (Extension, lambda b: c.ApproveExtension(b.on, b.working_days, b.reason)),
-        "consultations": (Consultation, lambda b: c.StartConsultation(b.on, b.kind, b.party)),
+        "consultations": (Consultation, lambda b: c.StartConsultation(b.on, b.kind, b.party,
+                                                                      b.party_type)),
         "consultation-answer": (ConsultationAnswer, lambda b: c.EndConsultation(
             b.on, b.party, b.answer)),
         "fee-notice": (FeeNotice, lambda b: c.IssueFeeNotice(b.on, b.method, b.pages)),
@@ -113,8 +138,10 @@ def _commands() -> dict[str, tuple[type[BaseModel], Any]]:
         "reasonable-due-date": (ReasonableDueDate, lambda b: c.SetReasonableDueDate(
             b.on, b.due_on, b.reason)),
         "withdrawal": (Note, lambda b: c.Withdraw(b.on, b.note)),
-        "decision": (Decision, lambda b: c.Decide(b.on, b.outcome, b.reply_text, b.legal_basis,
-                                                   b.on_the_spot)),
+        "decision": (Decision, lambda b: c.Decide(
+            b.on, b.outcome, b.reply_text, b.legal_basis, b.on_the_spot, b.ground,
+            b.public_source, b.responsible_agency, b.responsible_contact, b.medium, b.delivery,
+            b.form_reason)),
         "reviews": (Review, lambda b: c.FileReview(b.on, b.review_id, b.kind, b.authority)),
         "review-result": (ReviewResultBody, lambda b: c.DecideReview(b.on, b.review_id,
                                                                       b.result)),

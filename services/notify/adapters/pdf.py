@@ -127,14 +127,15 @@ def render_pdf(letter: Letter) -> bytes:
     pdf.set_creation_date(datetime.combine(letter.dated, time(), SHANGHAI))
     pdf.set_title(letter.title)
     pdf.set_author(letter.signature[0] if letter.signature else "")
-    pdf.set_subject(letter.case_number)
+    pdf.set_subject(letter.number or letter.case_number)
     pdf.set_keywords(f"{letter.kind} {letter.template_version}")
     pdf.set_creator("gongkai")
     pdf.set_producer("gongkai")
     pdf.add_page()
 
     pdf.paragraph(letter.title, 18, 10, "C")
-    pdf.paragraph(f"（{letter.case_number}）", 12, 7, "C")
+    for line in letter.reference():  # the 文号 and the case number, or the case number
+        pdf.paragraph(line, 12, 7, "C")
     pdf.ln(5)
     pdf.paragraph(f"{letter.addressee}：", 14, LINE, "L")
     paragraphs = ["\n".join(INDENT + line for line in p.split("\n")) for p in letter.paragraphs]

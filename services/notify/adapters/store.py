@@ -274,10 +274,11 @@ async def store_letters(conn: AsyncConnection, letters: list[dict[str, Any]],
         return {}
     rows = await conn.execute(
         text("""INSERT INTO letters (application_id, agency, event_id, kind, addressee, dated,
-                                     template_version, content, content_hash)
+                                     template_version, content, content_hash, number)
                 SELECT (l->>'application_id')::uuid, l->>'agency', (l->>'event_id')::uuid,
                        l->>'kind', l->>'addressee', (l->>'dated')::date,
-                       l->>'template_version', (l->>'content')::jsonb, l->>'content_hash'
+                       l->>'template_version', (l->>'content')::jsonb, l->>'content_hash',
+                       nullif(l->>'number', '')
                 FROM jsonb_array_elements(CAST(:letters AS jsonb)) WITH ORDINALITY AS t(l, n)
                 ORDER BY n
                 ON CONFLICT (event_id, kind) DO NOTHING RETURNING id, event_id, kind"""),
@@ -285,10 +286,45 @@ async def store_letters(conn: AsyncConnection, letters: list[dict[str, Any]],
     return {(str(r.event_id), r.kind): r.id for r in rows}
 
 
+async def lock_letter_numbers(conn: AsyncConnection, groups: list[tuple[str, int]]) -> None:
+    """Hold the counters of these (agency, year) until the transaction ends, taken in one
+    order everywhere (no deadlock): whoever numbers letters of the same agency and year after
+    us waits, then sees our letters and our counter."""
+    for agency, year in sorted(set(groups)):
+        await conn.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+            {"k": f"letter_number:{agency}:{year}"})
+
+
+async def letters_kept(conn: AsyncConnection, keys: list[tuple[str, str]],
+                       ) -> set[tuple[str, str]]:
+    """Which of these (event id, kind) already have their letter kept (a redelivered event)."""
+    if not keys:
+        return set()
+    rows = await conn.execute(
+        text("""SELECT event_id::text, kind FROM letters
+                WHERE (event_id, kind) IN (SELECT (k->>0)::uuid, k->>1
+                                           FROM jsonb_array_elements(CAST(:keys AS jsonb)) k)"""),
+        {"keys": json.dumps([list(k) for k in keys])})
+    return {(e, k) for e, k in rows}
+
+
+async def take_letter_numbers(conn: AsyncConnection, agency: str, year: int, count: int) -> int:
+    """Take the next `count` serial numbers of the agency's letters of `year`; returns the
+    first. Call it under `lock_letter_numbers` and keep the letters in the same transaction:
+    a number is then never reused, and none is lost."""
+    last = (await conn.execute(
+        text("""INSERT INTO letter_numbers (agency, year, last) VALUES (:a, :y, :n)
+                ON CONFLICT (agency, year) DO UPDATE SET last = letter_numbers.last + :n
+                RETURNING last"""),
+        {"a": agency, "y": year, "n": count})).scalar_one()
+    return last - count + 1
+
+
 async def letters_for(conn: AsyncConnection, application_id: uuid.UUID) -> list[dict[str, Any]]:
     rows = await conn.execute(
-        text("""SELECT id, kind, addressee, dated, template_version, content_hash, created_at,
-                       pdf IS NOT NULL AS rendered
+        text("""SELECT id, kind, number, addressee, dated, template_version, content_hash,
+                       created_at, pdf IS NOT NULL AS rendered
                 FROM letters WHERE application_id = :id ORDER BY id"""), {"id": application_id})
     return [dict(r._mapping) for r in rows]
 

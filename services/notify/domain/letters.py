@@ -66,10 +66,24 @@ class Letter:
     paragraphs: list[str]
     signature: list[str]
     template_version: str
+    # The letter's number (文号, e.g. 聊民依申〔2026〕7号), assigned once when notify keeps the
+    # letter; empty where the agency numbers its letters by the case number.
+    number: str = ""
+
+    def reference(self) -> list[str]:
+        """The line(s) under the title: the 文号 and the case number, or the case number."""
+        if self.number:
+            return [self.number, f"（受理编号：{self.case_number}）"]
+        return [f"（{self.case_number}）"]
 
     def text(self) -> str:
-        head = [self.title, f"（{self.case_number}）", f"{self.addressee}："]
+        head = [self.title, *self.reference(), f"{self.addressee}："]
         return "\n\n".join([*head, *self.paragraphs, "\n".join(self.signature)]) + "\n"
+
+
+def letter_number(prefix: str, year: int, serial: int) -> str:
+    """机关代字〔年份〕序号号, as offices number their documents (GB/T 9704)."""
+    return f"{prefix}〔{year}〕{serial}号"
 
 
 @dataclass(frozen=True)
@@ -98,6 +112,7 @@ class CaseFacts:
     consultation_kind: str | None = None
     consultation_party: str = ""
     consultation_answer_by: date | None = None
+    consultation_party_type: str | None = None
     fee_on: date | None = None
     fee_method: str | None = None
     fee_nth: int | None = None
@@ -113,6 +128,12 @@ class CaseFacts:
     legal_basis: str = ""
     reply_text: str = ""
     responsible_agency: str = ""
+    responsible_contact: str = ""
+    ground: str | None = None
+    public_source: str = ""
+    provided_medium: str | None = None
+    provided_delivery: str | None = None
+    form_reason: str = ""
     on_the_spot: bool = False
 
 
@@ -131,7 +152,8 @@ _FOLD: dict[str, dict[str, str]] = {
     "ExtensionApproved": {"extension_on": "on", "extension_days": "working_days",
                           "extension_reason": "reason"},
     "ConsultationStarted": {"consultation_on": "on", "consultation_kind": "kind",
-                            "consultation_party": "party", "consultation_answer_by": "answer_by"},
+                            "consultation_party": "party", "consultation_answer_by": "answer_by",
+                            "consultation_party_type": "party_type"},
     "FeeNoticeIssued": {"fee_on": "on", "fee_method": "method", "fee_nth": "nth_this_month",
                         "fee_pages": "pages", "fee_amount": "amount_yuan", "fee_pay_by": "pay_by",
                         "fee_pauses_clock": "pauses_clock"},
@@ -139,7 +161,10 @@ _FOLD: dict[str, dict[str, str]] = {
     "CaseWithdrawn": {"withdrawn_on": "on"},
     "CaseConcluded": {"concluded_on": "on", "outcome": "outcome", "legal_basis": "legal_basis",
                       "reply_text": "reply_text", "on_the_spot": "on_the_spot",
-                      "responsible_agency": "responsible_agency"},
+                      "responsible_agency": "responsible_agency",
+                      "responsible_contact": "responsible_contact", "ground": "ground",
+                      "public_source": "public_source", "provided_medium": "medium",
+                      "provided_delivery": "delivery", "form_reason": "form_reason"},
 }
 _TYPES = {f.name: str(f.type) for f in fields(CaseFacts)}
 
@@ -163,10 +188,6 @@ def _convert(name: str, value: Any) -> Any:
 
 def evolve_facts(facts: CaseFacts, event_type: str, payload: dict) -> CaseFacts:
     """Fold one case event (its payload as a dict, JSON or Python values) into the facts."""
-    if event_type == "ApplicationSubmitted":  # intake's fact: the medium and delivery asked for
-        payload = {k: v for k, v in (payload.get("request") or {}).items()
-                   if k in ("medium", "delivery")}
-        event_type = "CaseOpened"
     changes = {name: _convert(name, payload[key])
                for name, key in _FOLD.get(event_type, {}).items() if key in payload}
     if event_type == "DueDateSet":
@@ -213,6 +234,24 @@ def letter_date(event_type: str, payload: dict, facts_after: CaseFacts) -> date 
 
 def cn(d: date | None) -> str:
     return f"{d.year}年{d.month}月{d.day}日" if d else ""
+
+
+_TRAILING = "。，、；：.,;: \t\n"
+_FINAL = ("。", "！", "？", "…", "。）", "。”", "！”", "？”")
+
+
+def clause(text: Any) -> str:
+    """Text placed inside a sentence of the letter: its own closing punctuation taken off, so
+    the letter's punctuation is never doubled (“……。，”)."""
+    return str(text or "").strip().rstrip(_TRAILING)
+
+
+def sentence(text: Any) -> str:
+    """Text that stands as sentences of its own: ends with exactly one full stop."""
+    body = str(text or "").strip()
+    if not body or body.endswith(_FINAL):
+        return body
+    return clause(body) + "。"
 
 
 def _amount(value: Decimal | None) -> str:
@@ -270,6 +309,8 @@ def _read(path: str) -> str | None:
 _ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False,
                                      trim_blocks=True, lstrip_blocks=True)
 _ENV.filters["cn"] = cn
+_ENV.filters["clause"] = clause
+_ENV.filters["sentence"] = sentence
 _compile = functools.lru_cache(maxsize=128)(_ENV.from_string)
 # Parsed once per distinct text (the files are still read each time, so an edit takes effect
 # without a restart); _render_tree builds new dicts and never changes the parsed tree.
@@ -285,20 +326,40 @@ def _render_tree(node: Any, ctx: dict) -> Any:
     return _compile(text).render(ctx).strip()
 
 
+def you(applicant_type: str | None) -> str:
+    return "您" if applicant_type in (None, "natural_person", "person") else "贵单位"
+
+
 def compose(kind: str, facts: CaseFacts, agency: AgencyConfigured, dated: date,
-            templates: TemplateSource) -> Letter:
+            templates: TemplateSource, *, today: date | None = None) -> Letter:
+    """The letter `kind` for the case as `facts` tell it, dated `dated`. `today` is the day it
+    is composed (the service's clock): a due date before it is stated as passed, never
+    promised."""
     source, legal_source = templates.letter(kind, agency.agency_id), templates.legal()
     reply = kind.startswith("reply_")
     doc = "本答复" if reply else REMEDY_KINDS.get(kind, "")
+    consulted = kind == "consultation_letter"
+    if facts.consultation_kind == "other_agency":
+        party = "贵机关"
+    else:
+        party = "您" if facts.consultation_party_type == "person" else "贵单位"
+    medium = facts.provided_medium or facts.medium
+    delivery = facts.provided_delivery or facts.delivery
+    ground = facts.ground or {"disclosed": "provided", "unable.not_held": (
+        "not_responsible" if facts.responsible_agency else "not_exist")}.get(facts.outcome or "")
     ctx: dict[str, Any] = {
         "facts": facts, "agency": agency, "dated": dated, "doc": doc,
         "year": (facts.due_on or dated).year,
-        "you": "您" if facts.applicant_type == "natural_person" else "贵单位",
-        "summary": facts.request_summary.strip().rstrip("。；;.， "),
+        "you": you(facts.applicant_type), "party": party, "ground": ground,
+        "summary": clause(facts.request_summary),
         "received": cn(facts.received_on),
         "channel": CHANNELS.get(facts.channel, facts.channel),
-        "medium": MEDIA.get(facts.medium or "", ""),
-        "delivery": DELIVERIES.get(facts.delivery or "", ""),
+        "medium": MEDIA.get(medium or "", ""), "delivery_key": delivery or "",
+        "delivery": DELIVERIES.get(delivery or "", ""),
+        "asked_medium": MEDIA.get(facts.medium or "", ""),
+        "asked_delivery": DELIVERIES.get(facts.delivery or "", ""),
+        "other_form": bool(facts.provided_medium or facts.provided_delivery),
+        "overdue": bool(facts.due_on and today and facts.due_on < today),
         "previous_due": cn(facts.previous_due_on), "correct_by": cn(facts.correct_by),
         "correction_sent": cn(facts.correction_on), "answer_by": cn(facts.consultation_answer_by),
         "pay_by": cn(facts.fee_pay_by), "fee_sent": cn(facts.fee_on),
@@ -306,10 +367,11 @@ def compose(kind: str, facts: CaseFacts, agency: AgencyConfigured, dated: date,
     }
     legal = _render_tree(_legal_tree(legal_source), ctx)
     ctx["legal"] = legal
-    ctx["due"] = cn(facts.due_on) + (legal["provisional_note"] if facts.due_provisional else "")
+    ctx["due"] = cn(facts.due_on)
+    ctx["due_note"] = legal["provisional_note"] if facts.due_provisional else ""
     if reply or kind == "abandonment_notice":
         ctx["basis"] = facts.legal_basis
-    elif kind == "consultation_letter":
+    elif consulted:
         ctx["basis"] = legal["basis"][f"consultation_{facts.consultation_kind}"]
     else:
         ctx["basis"] = legal["basis"][kind]
@@ -325,7 +387,10 @@ def compose(kind: str, facts: CaseFacts, agency: AgencyConfigured, dated: date,
     if missing:
         raise LetterTemplateError(f"template {kind} leaves out the fixed legal text: {missing}")
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", body) if p.strip()]
-    consulted = kind == "consultation_letter"
+    note = ctx["due_note"]
+    if note and note not in body:  # an override that left the note out still states it
+        at = next((i + 1 for i, p in enumerate(paragraphs) if ctx["due"] in p), len(paragraphs))
+        paragraphs.insert(at, note)
     return Letter(
         kind=kind, title=str(getattr(module, "title", "")), case_number=facts.case_number,
         addressee=facts.consultation_party if consulted else facts.applicant_name,

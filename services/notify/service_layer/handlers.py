@@ -9,7 +9,7 @@ import logging
 import os
 from collections import Counter as Tally
 from collections.abc import Mapping
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date
 from typing import Any
 
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.notify.adapters import store
 from services.notify.domain import letters
 from services.notify.domain.messages import acknowledgement_sms, chinese_date, reply_sms
-from shared.clock import local_date
+from shared.clock import Clock, local_date
 from shared.contracts.agencies import AgencyConfigured
 from shared.contracts.applications import Channel
 from shared.contracts.cases import CaseOpened, DueDateSet
@@ -63,11 +63,19 @@ class Context:
     """What the event handlers need besides the connection: templates and providers."""
 
     def __init__(self, templates: letters.TemplateSource, sms_provider_of,
-                 email_provider: str, ack_sms_per_day: int = DEFAULT_ACK_SMS_PER_DAY) -> None:
+                 email_provider: str, ack_sms_per_day: int = DEFAULT_ACK_SMS_PER_DAY,
+                 clock: Clock | None = None) -> None:
         self.templates = templates
         self.sms_provider_of = sms_provider_of  # agency config → provider name ("dev", …)
         self.email_provider = email_provider  # "smtp" or "dev-email"
         self.ack_sms_per_day = ack_sms_per_day
+        self.clock = clock  # the service's clock: the day a message is composed
+
+    def composed_on(self, envelope: Envelope) -> date:
+        """The day a letter or message about `envelope` is written: today on the service's
+        clock, and never before the fact was recorded."""
+        recorded = local_date(envelope.occurred_at)
+        return max(recorded, local_date(self.clock.now())) if self.clock else recorded
 
 
 class Outgoing:
@@ -120,7 +128,8 @@ async def _decide(conn: AsyncConnection, envelope: Envelope, ctx: Context,
     if facts is None:
         raise NotReady(f"event {envelope.event_id} not found in notify's inbox")
     kinds = letters.letters_for(envelope.type, envelope.payload, facts)
-    sms = _sms_for(fact, envelope)
+    today = ctx.composed_on(envelope)
+    sms = _sms_for(fact, envelope, today)
     if not kinds and not sms:
         return
     memo = transaction_memo(conn)  # one read of the agency per consumed batch
@@ -136,7 +145,9 @@ async def _decide(conn: AsyncConnection, envelope: Envelope, ctx: Context,
     if not agency.policies.extension_notice_written:
         kinds = [k for k in kinds if k != "extension_notice"]
     for kind in kinds:
-        _letter(envelope, kind, facts, agency, dated, recipient, ctx, out)
+        # A receipt is dated the day it is issued: registered late, not the day received.
+        on = max(dated, local_date(envelope.occurred_at)) if kind == "acknowledgement" else dated
+        _letter(envelope, kind, facts, agency, on, today, recipient, ctx, out)
     if sms and recipient.mobile:
         body, params = sms[1](agency.name, recipient.case_number, facts)
         out.messages.append(store.message(
@@ -150,6 +161,7 @@ async def _write(conn: AsyncConnection, out: Outgoing, ctx: Context) -> None:
     (a letter composed before — a redelivered event — is not new and e-mails nothing), then
     the messages, SMS and the e-mails of the new letters in the order they were composed."""
     await store.put_recipients(conn, out.new_recipients)
+    await _number_letters(conn, out.letters)
     new_letters = await store.store_letters(conn, out.letters)
     for (event_id, kind), letter_id in new_letters.items():
         LETTERS.labels(kind).inc()
@@ -167,6 +179,32 @@ async def _write(conn: AsyncConnection, out: Outgoing, ctx: Context) -> None:
         log.warning("%d acknowledgement SMS over the daily cap of %d per number, not sent "
                     "(applications %s)", len(capped), ctx.ack_sms_per_day,
                     ", ".join(m["application_id"] for m in capped))
+
+
+async def _number_letters(conn: AsyncConnection, kept: list[dict[str, Any]]) -> None:
+    """Give each new letter of an agency that numbers its letters the next 文号 of its agency
+    and year, in the order composed, then fix the letters' content. A letter kept before (a
+    redelivered event) takes no number: it has one. The counters stay locked until the batch
+    commits, so concurrent batches number one after the other, and a batch rolled back gives
+    its numbers back: no number is used twice, none is skipped."""
+    numbered = [x for x in kept if x["prefix"]]
+    if numbered:
+        await store.lock_letter_numbers(conn, [(x["agency"], x["year"]) for x in numbered])
+        known = await store.letters_kept(conn, [(x["event_id"], x["kind"]) for x in numbered])
+        fresh = [x for x in numbered if (x["event_id"], x["kind"]) not in known]
+        serial = {group: await store.take_letter_numbers(conn, *group, n) for group, n in
+                  Tally((x["agency"], x["year"]) for x in fresh).items()}
+        for x in fresh:
+            group = (x["agency"], x["year"])
+            x["letter"] = replace(x["letter"], number=letters.letter_number(
+                x["prefix"], x["year"], serial[group]))
+            serial[group] += 1
+    for x in kept:
+        letter = x.pop("letter")
+        x.pop("prefix"), x.pop("year")
+        content = json.dumps(asdict(letter), ensure_ascii=False, default=str, sort_keys=True)
+        x.update(number=letter.number, content=content,
+                 content_hash=hashlib.sha256(content.encode()).hexdigest())
 
 
 async def _cap_acknowledgements(conn: AsyncConnection, messages: list[dict[str, Any]],
@@ -205,13 +243,13 @@ def _business_date(envelope: Envelope) -> date:
     return date.fromisoformat(on) if on else local_date(envelope.occurred_at)
 
 
-def _sms_for(fact: Any, envelope: Envelope):
+def _sms_for(fact: Any, envelope: Envelope, today: date):
     """(template, maker of (text, template params)) of the SMS an event calls for, if any."""
     if (isinstance(fact, DueDateSet) and fact.basis is not None and fact.previous_due_on is None
             and fact.basis.rule == "reply_period"):
         received = fact.basis.counted_from
         return ("acknowledgement_sms", lambda agency, number, facts: (
-            acknowledgement_sms(agency, number, received, fact),
+            acknowledgement_sms(agency, number, received, fact, today),
             {"case_number": number, "received": chinese_date(received),
              "due": chinese_date(fact.due_on)}))
     if envelope.type == "CaseConcluded":
@@ -223,22 +261,22 @@ def _sms_for(fact: Any, envelope: Envelope):
 
 
 def _letter(envelope: Envelope, kind: str, facts: letters.CaseFacts,
-            agency: AgencyConfigured, dated: date, recipient: store.Recipient, ctx: Context,
-            out: Outgoing) -> None:
-    letter = letters.compose(kind, facts, agency, dated, ctx.templates)
-    content = json.dumps(asdict(letter), ensure_ascii=False, default=str, sort_keys=True)
+            agency: AgencyConfigured, dated: date, today: date, recipient: store.Recipient,
+            ctx: Context, out: Outgoing) -> None:
+    letter = letters.compose(kind, facts, agency, dated, ctx.templates, today=today)
     out.letters.append(dict(
         application_id=str(recipient.application_id), agency=envelope.agency,
         event_id=str(envelope.event_id), kind=kind, addressee=letter.addressee,
         dated=letter.dated.isoformat(), template_version=letter.template_version,
-        content=content, content_hash=hashlib.sha256(content.encode()).hexdigest()))
+        letter=letter, prefix=agency.letter_prefix, year=letter.dated.year))
     online = facts.channel in (Channel.online, Channel.online.value)
     if kind not in NOT_TO_APPLICANT and recipient.email and online:
         email = store.message(
             event_id=envelope.event_id, template=f"email:{kind}",
             application_id=recipient.application_id, agency=envelope.agency, channel="email",
             recipient=recipient.email, subject=f"{letter.title}（{recipient.case_number}）",
-            body=f"{recipient.name}：\n\n{agency.name}就您的政府信息公开申请"
+            body=f"{recipient.name}：\n\n{agency.name}就{letters.you(facts.applicant_type)}的"
+                 f"政府信息公开申请"
                  f"（受理编号{recipient.case_number}）出具的《{letter.title}》见附件。\n\n"
                  f"{agency.name}\n{agency.disclosure_body}  电话：{agency.phone}",
             provider=ctx.email_provider)
