@@ -143,3 +143,24 @@ def default_calendar() -> WorkingCalendar:
     """Seeded from the chinese_calendar package: 2004-2026 official, other years provisional."""
     first, last = 2004, 2026
     return WorkingCalendar(seed_from_package(first, last), range(first, last + 1))
+
+
+# The provisional rule as the calendar's pages and API name it (docs/decisions.md, issue 16).
+PROVISIONAL_SOURCE = "暂定：法定节假日（《全国年节及纪念日放假办法》）"
+PROVISIONAL_RULE = ("周一至周五为工作日，周六、周日休息；《全国年节及纪念日放假办法》（2024年修订）"
+                    "规定的全体公民放假的节日放假。适逢周六、周日的节日，其补假以及调休上班的日期"
+                    "由国务院办公厅通知确定，暂不计入；通知加载后按通知重新计算。")
+
+
+def provisional_days(cal: WorkingCalendar, year: int) -> list[dict]:
+    """The days of a year with no loaded notice that are not plain weekdays or weekends under
+    the provisional rule: its statutory holidays (those on a weekend too, which give no day
+    off in the meantime), and any day a neighbouring year's notice set."""
+    days = {d: {"date": d, "working": False, "name": name, "rule": "statutory",
+                "weekend": d.weekday() >= 5}
+            for d, name in statutory_holidays(year).items()}
+    for d, entry in cal.overrides.items():
+        if d.year == year:
+            days[d] = {"date": d, "working": entry.working, "name": entry.name,
+                       "rule": "notice", "source": entry.source, "weekend": d.weekday() >= 5}
+    return [days[d] for d in sorted(days)]

@@ -12,12 +12,19 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.casework.adapters import calendar_store, projection
 from services.casework.domain import commands as c
+from services.casework.domain.calendar import (
+    PROVISIONAL_RULE,
+    PROVISIONAL_SOURCE,
+    provisional_days,
+)
 from services.casework.domain.decide import Refused
+from services.casework.domain.holidays import PROVISIONAL_MAX_YEAR, PROVISIONAL_MIN_YEAR
 from services.casework.domain.notice import NoticeError, parse_notice
 from services.casework.domain.public import public_steps
 from services.casework.service_layer import gauges, handlers, queues
 from shared import eventstore
 from shared.auth import Role, Staff, require_agency, require_role
+from shared.clock import local_date
 from shared.contracts.applications import access_code_hash
 from shared.contracts.cases import (
     ConsultationKind,
@@ -232,10 +239,30 @@ def router(runtime: Runtime) -> APIRouter:
         await gauges.refresh(runtime.engine, runtime.clock)
         return {"cases_changed": changed}
 
-    @api.get("/calendar", tags=["calendar"], summary="Years with an official notice loaded")
-    async def calendar_years(staff: staff_dep) -> list[dict[str, Any]]:
+    @api.get("/calendar", tags=["calendar"],
+             summary="Years with an official notice loaded, and the provisional years after")
+    async def calendar_years(
+        staff: staff_dep,
+        through: Annotated[int | None, Query(
+            ge=PROVISIONAL_MIN_YEAR, le=PROVISIONAL_MAX_YEAR,
+            description="List provisional years up to this one (default: next year)")] = None,
+    ) -> list[dict[str, Any]]:
+        """Every loaded year (`provisional: false`, its notice and who loaded it), then each
+        year from this one to `through` with no notice loaded (`provisional: true`): the rule
+        its working days follow and the days that rule makes rest days (due dates counted
+        through them are provisional and recomputed when the notice is loaded)."""
         async with runtime.engine.connect() as conn:
-            return await calendar_store.year_sources(conn)
+            loaded = await calendar_store.year_sources(conn)
+            cal = await calendar_store.read(conn)
+        years = [{**y, "provisional": False} for y in loaded]
+        this_year = local_date(runtime.clock.now()).year
+        last = min(max(through or this_year + 1, this_year), this_year + 10)
+        years += [{"year": year, "provisional": True, "source": PROVISIONAL_SOURCE,
+                   "rule": PROVISIONAL_RULE, "loaded_by": None, "loaded_at": None,
+                   "days": provisional_days(cal, year)}
+                  for year in range(this_year, last + 1)
+                  if year not in cal.official_years]
+        return sorted(years, key=lambda y: y["year"])
 
     @api.put("/calendar/{year}", tags=["calendar"],
              summary="Load or correct a year's State Council holiday notice (YAML body)")
