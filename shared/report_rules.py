@@ -60,25 +60,32 @@ def table3(cells: Cells) -> dict[str, dict[str, int]]:
     return {r: (total if r == "total" else table[r]) for r in ROWS}
 
 
+def _eq(ok: bool) -> str:
+    return "＝" if ok else "≠"
+
+
 def checks(t3: Mapping[str, Mapping[str, int]], previous_carried_forward: Mapping[str, int] | None,
            ) -> list[dict[str, Any]]:
-    """Every relation of DOMAIN §8 with its result (勾稽关系)."""
+    """Every relation of DOMAIN §8 with its result (勾稽关系); `detail` gives the figures in the
+    words of the published form (第一项, 第二项 … as its note numbers the rows)."""
     results: list[dict[str, Any]] = []
     for c in COLUMNS:
         new, over = t3["new"][c], t3["carried_over"][c]
         done, forward = t3["total"][c], t3["carried_forward"][c]
-        results.append({"rule": "balance", "column": c, "ok": new + over == done + forward,
-                        "detail": f"{new} + {over} = {done} + {forward}"})
+        ok = new + over == done + forward
+        results.append({"rule": "balance", "column": c, "ok": ok,
+                        "detail": f"{new}＋{over}{_eq(ok)}{done}＋{forward}"})
         leaves = sum(t3[o][c] for o in OUTCOMES)
         results.append({"rule": "total_is_sum_of_outcomes", "column": c, "ok": leaves == done,
-                        "detail": f"sum of 21 outcome rows {leaves} = {done}"})
+                        "detail": f"（七）总计{done}，21种办理结果之和{leaves}"})
     for r in ROWS:
         parts = sum(t3[r][c] for c in APPLICANT_COLUMNS)
         results.append({"rule": "total_column_is_sum", "row": r, "ok": parts == t3[r]["total"],
-                        "detail": f"{parts} = {t3[r]['total']}"})
+                        "detail": f"总计{t3[r]['total']}，各类申请人之和{parts}"})
     if previous_carried_forward is not None:
         for c in COLUMNS:
             before, now = previous_carried_forward.get(c, 0), t3["carried_over"][c]
             results.append({"rule": "carried_over_equals_previous_carried_forward",
-                            "column": c, "ok": before == now, "detail": f"{now} = {before}"})
+                            "column": c, "ok": before == now,
+                            "detail": f"上年结转{now}，上一年度结转下年度继续办理{before}"})
     return results

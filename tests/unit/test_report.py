@@ -44,7 +44,7 @@ def test_an_unbalanced_table_fails_its_checks():
     failed = [c for c in doc["checks"] if not c["ok"]]
     assert {(c["rule"], c["column"]) for c in failed} == {
         ("balance", "natural_person"), ("balance", "total")}
-    assert failed[0]["detail"] == "2 + 1 = 0 + 0"
+    assert failed[0]["detail"] == "2＋1≠0＋0"
 
 
 def test_carried_over_must_equal_last_years_carried_forward():

@@ -9,7 +9,6 @@ from typing import Any
 
 from shared.contracts.report_format import (
     COLUMNS,
-    OUTCOMES,
     TABLE2,
     TABLE2_ARTICLES,
     TABLE2_FIGURES,
@@ -17,15 +16,9 @@ from shared.contracts.report_format import (
     TABLE4_COLUMNS,
     TABLE4_GROUPS,
 )
+from shared.report_layout import Cell, table3_headings
+from shared.report_layout import table3 as layout_table3
 
-GROUPS = [  # (heading, outcome prefix or key)
-    ("（一）予以公开", "disclosed"),
-    ("（二）部分公开（区分处理的，只计这一情形，不计其他情形）", "partially_disclosed"),
-    ("（三）不予公开", "withheld."),
-    ("（四）无法提供", "unable."),
-    ("（五）不予处理", "not_processed."),
-    ("（六）其他处理", "other."),
-]
 # Table 二's items in the official order, each with its article heading (the contract's).
 TABLE2_LABELS = {item: (article, TABLE2_ITEMS[item])
                  for article, _, items in TABLE2_ARTICLES for item in items}
@@ -45,34 +38,23 @@ class Row:
     values: list[int]
 
 
-def _leaf_label(key: str) -> str:
-    label = OUTCOMES[key]
-    return label.split(")", 1)[-1] if "." in key else label
+class Table3Rows(list[Row]):
+    """The body rows of table 三; `head`: the rows of its column header (the check note over
+    three rows and columns, 申请人情况, 自然人 / 法人或其他组织 … / 总计), as cells of the shared
+    grid."""
+
+    head: list[list[Cell]]
 
 
-def table3_rows(table3: dict[str, dict[str, int]]) -> list[Row]:
-    def values(key: str) -> list[int]:
-        return [table3[key][c] for c in COLUMNS]
-
-    rows = [Row("new", [Heading("一、本年新收政府信息公开申请数量", colspan=3)], values("new")),
-            Row("carried_over", [Heading("二、上年结转政府信息公开申请数量", colspan=3)],
-                values("carried_over"))]
-    result_rows: list[Row] = []
-    for heading, prefix in GROUPS:
-        leaves = [k for k in OUTCOMES if k == prefix or (prefix.endswith(".")
-                                                        and k.startswith(prefix))]
-        if len(leaves) == 1 and not prefix.endswith("."):
-            result_rows.append(Row(prefix, [Heading(heading, colspan=2)], values(prefix)))
-            continue
-        for i, key in enumerate(leaves):
-            cells = [Heading(heading, rowspan=len(leaves))] if i == 0 else []
-            cells.append(Heading(_leaf_label(key)))
-            result_rows.append(Row(key, cells, values(key)))
-    result_rows.append(Row("total", [Heading("（七）总计", colspan=2)], values("total")))
-    result_rows[0].headings.insert(0, Heading("三、本年度办理结果", rowspan=len(result_rows)))
-    rows += result_rows
-    rows.append(Row("carried_forward", [Heading("四、结转下年度继续办理", colspan=3)],
-                    values("carried_forward")))
+def table3_rows(table3: dict[str, dict[str, int]]) -> Table3Rows:
+    """Table 三 in the official layout, which reporting's exports draw too (one owner:
+    shared/report_layout.py): three levels of row headings with their spans."""
+    rows = Table3Rows(
+        Row(key, [Heading(text, rowspan, colspan) for _, text, rowspan, colspan in headings],
+            [table3[key][c] for c in COLUMNS])
+        for key, headings in table3_headings())
+    grid = layout_table3({"table3": table3})
+    rows.head = grid.rows()[:grid.head_rows]
     return rows
 
 

@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from shared.clock import SHANGHAI
-from shared.contracts.report_format import COLUMNS, OUTCOMES, ROWS
+from shared.contracts.report_format import OUTCOMES
+from shared.report_layout import CHECK_RULES, check_sentence
 
 STATUS = {"awaiting_receipt": "待确认收到", "open": "办理中", "awaiting_correction": "待补正",
           "concluded": "已办结"}
@@ -82,22 +83,14 @@ def cn_date(value: str | date | None) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
-CHECKS = {
-    "balance": "第一项加第二项之和，等于第三项（七）总计加第四项之和",
-    "total_is_sum_of_outcomes": "第三项（七）总计，等于21种处理情形之和",
-    "total_column_is_sum": "总计列，等于各类申请人之和",
-    "carried_over_equals_previous_carried_forward": "上年结转，等于上一年度结转下年度",
-}
+# The check relations' words have one owner, shared/report_layout.py (reporting's exports
+# print the same): CHECKS by rule, and one check as the clerk reads it.
+CHECKS = CHECK_RULES
 
 
 def check_words(check: dict[str, Any]) -> str:
     """One balance check of the annual report (勾稽关系), as the clerk reads it."""
-    where = COLUMNS.get(check.get("column", ""), "") or ROWS.get(check.get("row", ""), "")
-    where = where.split("、", 1)[-1] if where else ""
-    verdict = "相符" if check.get("ok") else "不相符"
-    text = CHECKS.get(check.get("rule", ""), check.get("rule", ""))
-    return f"{verdict}：{text}" + (f"（{where}）" if where else "") + (
-        f" {check['detail']}" if check.get("detail") else "")
+    return check_sentence(check)
 
 
 def local_time(instant: str | None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import date
 from typing import Any
 
 from docx import Document
@@ -18,16 +19,21 @@ from services.reporting.adapters.exports import prose as default_prose
 
 BODY_FONT, HEADING_FONT, LATIN_FONT = "宋体", "黑体", "Times New Roman"
 TEXT_WIDTH_CM = 15.6  # A4 less 2.8 cm and 2.6 cm margins, as in GB/T 9704 documents
-TABLES = {"二": (layout.table2, 10.5), "三": (layout.table3, 10), "四": (layout.table4, 9)}
+TABLES = {"二": (layout.table2, 10.5), "三": (layout.table3, 9), "四": (layout.table4, 9)}
 
 
-def to_docx(doc: dict[str, Any], agency_name: str, prose: dict[str, str] | None = None) -> bytes:
+def to_docx(doc: dict[str, Any], agency_name: str, published_on: date | None = None,
+            prose: dict[str, str] | None = None) -> bytes:
     """`prose` replaces the default text of a section by key "一".."六" (one paragraph per
-    line); in 二、三、四 it goes above the table."""
+    line); in 二、三、四 it goes above the table. The publication date goes under the title and
+    into the signature (落款) at the end."""
     document = Document()
     _page(document)
     _styles(document)
     document.add_paragraph(layout.title(doc, agency_name), style="Title")
+    if published_on:
+        dated = document.add_paragraph(layout.date_line(published_on))
+        dated.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _paragraphs(document, default_prose.preamble(doc))
     defaults = default_prose.sections(doc, agency_name)
     overrides = prose or {}
@@ -38,6 +44,12 @@ def to_docx(doc: dict[str, Any], agency_name: str, prose: dict[str, str] | None 
         if key in TABLES:
             build, size = TABLES[key]
             _table(document, build(doc), size)
+    signature = layout.signature(doc, agency_name, published_on)
+    for i, line in enumerate(signature):
+        paragraph = document.add_paragraph(line)
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        if i == 0:
+            paragraph.paragraph_format.space_before = Pt(36)
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
@@ -116,10 +128,10 @@ def _table(document: Any, grid: layout.Grid, size: float) -> None:
             cell = cell.merge(table.cell(c.row + c.rowspan - 1, c.col + c.colspan - 1))
         cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
         paragraph = cell.paragraphs[0]
-        paragraph.alignment = (WD_ALIGN_PARAGRAPH.LEFT if c.kind == "label"
+        paragraph.alignment = (WD_ALIGN_PARAGRAPH.LEFT if c.kind in ("label", "note")
                                else WD_ALIGN_PARAGRAPH.CENTER)
         run = paragraph.add_run(str(c.value))
-        run.font.size, run.bold = Pt(size), c.kind == "head"
+        run.font.size, run.bold = Pt(size - 1 if c.kind == "note" else size), c.kind == "head"
 
 
 def _repeat_as_header(row: Any) -> None:

@@ -5,19 +5,20 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import date
 from typing import Any
 
 from services.reporting.domain.report import COLUMNS, ROWS
 from shared.tabular import csv_safe
 
 
-def to_json(doc: dict[str, Any], agency_name: str) -> bytes:
-    # The document already names its agency; agency_name is taken only so every exporter
-    # has the same signature.
+def to_json(doc: dict[str, Any], agency_name: str, published_on: date | None = None) -> bytes:
+    # The document already names its agency; agency_name and published_on are taken only so
+    # every exporter has the same signature.
     return json.dumps(doc, ensure_ascii=False, indent=2).encode()
 
 
-def to_csv(doc: dict[str, Any], agency_name: str) -> bytes:
+def to_csv(doc: dict[str, Any], agency_name: str, published_on: date | None = None) -> bytes:
     """Header row + the 25 rows of table 三: a pure table, so that it re-imports cleanly.
 
     UTF-8 with a BOM because Excel and WPS otherwise read the labels as GBK; CRLF because that

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import math
 import unicodedata
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -21,14 +22,15 @@ FONT = "宋体"  # present wherever Chinese Office/WPS is; Latin-only fonts show
 LINE_HEIGHT = 15  # points per line of an 11-point font
 _THIN = Side(style="thin")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-TITLE_ROWS = 2  # the report title, then the table's own heading
+TITLE_ROWS = 3  # the report title, the publication date line, then the table's own heading
 
 
-def to_xlsx(doc: dict[str, Any], agency_name: str) -> bytes:
+def to_xlsx(doc: dict[str, Any], agency_name: str, published_on: date | None = None) -> bytes:
     workbook = Workbook()
     workbook.remove(workbook.active)
+    dated = layout.date_line(published_on) if published_on else ""
     for grid in (layout.table2(doc), layout.table3(doc), layout.table4(doc)):
-        _sheet(workbook.create_sheet(grid.caption), grid, layout.title(doc, agency_name))
+        _sheet(workbook.create_sheet(grid.caption), grid, layout.title(doc, agency_name), dated)
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
@@ -48,11 +50,15 @@ def _put(ws: Worksheet, row: int, col: int, value: str | int | Decimal) -> Cell:
     return cell
 
 
-def _sheet(ws: Worksheet, grid: layout.Grid, title: str) -> None:
+def _sheet(ws: Worksheet, grid: layout.Grid, title: str, dated: str) -> None:
     _put(ws, 1, 1, title).font = Font(name=FONT, size=14, bold=True)
     ws.cell(1, 1).alignment = Alignment(horizontal="center")
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=grid.n_cols)
-    _put(ws, 2, 1, grid.caption).font = Font(name=FONT, size=12, bold=True)
+    if dated:
+        _put(ws, 2, 1, dated).font = Font(name=FONT, size=11)
+        ws.cell(2, 1).alignment = Alignment(horizontal="center")
+        ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=grid.n_cols)
+    _put(ws, 3, 1, grid.caption).font = Font(name=FONT, size=12, bold=True)
     for i, width in enumerate(grid.widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
     # Borders go on every cell of the table, merged ones included: Excel draws a merged
@@ -74,7 +80,7 @@ def _write(ws: Worksheet, c: layout.Cell) -> None:
     row, col = TITLE_ROWS + 1 + c.row, 1 + c.col
     cell = _put(ws, row, col, c.value)
     cell.font = Font(name=FONT, bold=c.kind == "head")
-    cell.alignment = Alignment(horizontal="left" if c.kind == "label" else "center",
+    cell.alignment = Alignment(horizontal="left" if c.kind in ("label", "note") else "center",
                                vertical="center", wrap_text=True)
     if c.rowspan > 1 or c.colspan > 1:
         ws.merge_cells(start_row=row, start_column=col,
