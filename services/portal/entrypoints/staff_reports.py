@@ -4,6 +4,7 @@ the table 二 entry form."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -21,6 +22,14 @@ from services.portal.entrypoints.pages import error, render, today
 from services.portal.entrypoints.staff import SignInNeeded, page
 
 router = APIRouter(prefix="/staff")
+EXPORT_FORMATS = ("xlsx", "docx", "csv", "html", "pdf")
+
+
+def _iso_date(value: str | None) -> str | None:
+    try:
+        return date.fromisoformat(value).isoformat() if value else None
+    except ValueError:
+        return None
 
 
 @router.get("/reports", response_class=HTMLResponse)
@@ -52,7 +61,8 @@ async def _reports(request: Request, session: Session, year: int | None = None,
                   table4=table4_cells(doc["table4"]), table2=table2_rows(entered),
                   years=list(range(today(request).year, 2018, -1)),
                   table2_fields=TABLE2_FIELDS, table2_values=values,
-                  table2_errors=table2_errors or {}, done=q.get("done"))
+                  table2_errors=table2_errors or {}, done=q.get("done"),
+                  today_iso=today(request).isoformat())
 
 
 @router.post("/reports/table2", response_class=HTMLResponse)
@@ -85,12 +95,17 @@ async def report_export(request: Request) -> Response:
 
 async def _report_export(request: Request, session: Session) -> Response:
     q = request.query_params
-    fmt = q.get("format") if q.get("format") in ("xlsx", "docx", "csv", "html") else "xlsx"
+    fmt = q.get("format") if q.get("format") in EXPORT_FORMATS else "xlsx"
     year = q.get("year") or ""
     agency = (q.get("agency") or "city") if session.city_admin else session.agency
+    params = {"agency": agency, "format": fmt}
+    # The publication date printed under the title and in the signature; reporting takes
+    # today (Asia/Shanghai) when none is given.
+    published_on = _iso_date(q.get("published_on"))
+    if published_on:
+        params["published_on"] = published_on
     answer = await request.app.state.services.get(
-        "reporting", f"/v1/reports/{year}", token=session.token,
-        params={"agency": agency, "format": fmt}, raw=True)
+        "reporting", f"/v1/reports/{year}", token=session.token, params=params, raw=True)
     if not answer.ok:
         return error(request, answer.status, "无法下载该报告", "该报告不存在或您无权下载。")
     return Response(answer.content, media_type=answer.headers.get("content-type"),

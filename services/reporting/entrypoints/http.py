@@ -2,6 +2,7 @@
 table 二 figures staff enter."""
 
 # No `from __future__ import annotations`: FastAPI must see the real types in the closures.
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
@@ -13,7 +14,10 @@ from shared.contracts.reports import ProactiveFiguresEntered
 from shared.http import Problem
 from shared.runtime import Runtime
 
-Format = Literal["json", "csv", "xlsx", "html", "docx"]
+Format = Literal["json", "csv", "xlsx", "html", "docx", "pdf"]
+PublishedOn = Annotated[date | None, Query(
+    description="Publication date printed under the title and in the signature of the "
+                "XLSX/HTML/DOCX/PDF exports (ISO date); default: today in Asia/Shanghai")]
 
 
 def router(runtime: Runtime) -> APIRouter:
@@ -25,15 +29,16 @@ def router(runtime: Runtime) -> APIRouter:
         agency: Annotated[str, Query(min_length=2, max_length=40)],
         staff: Annotated[Staff, Depends(runtime.staff)],
         format: Format = "json",
+        published_on: PublishedOn = None,
     ) -> Any:
         # An agency's staff see its figures; only city administrators see the city.
         if agency == handlers.CITY:
             require_role(staff, Role.CITY_ADMIN)
         else:
             require_agency(staff, agency)
-        return await _report(year, agency, format)
+        return await _report(year, agency, format, published_on)
 
-    async def _report(year: int, agency: str, format: str) -> Any:
+    async def _report(year: int, agency: str, format: str, published_on: date | None) -> Any:
         generated_at = runtime.clock.now().astimezone(SHANGHAI)
         doc = await handlers.annual_report(runtime.engine, year, agency, generated_at)
         if format == "json":
@@ -42,7 +47,7 @@ def router(runtime: Runtime) -> APIRouter:
 
         export, media_type, extension = EXPORTERS[format]
         name = await handlers.agency_name(runtime.engine, agency)
-        body = export(doc, name)
+        body = export(doc, name, published_on or generated_at.date())
         filename = f"{agency}-{year}{extension}"
         return Response(body, media_type=media_type,
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})
@@ -59,10 +64,11 @@ def router(runtime: Runtime) -> APIRouter:
         year: Annotated[int, Path(ge=2008, le=2100)],
         agency: Annotated[str, Query(min_length=2, max_length=40)],
         format: Format = "json",
+        published_on: PublishedOn = None,
     ) -> Any:
         if year >= runtime.clock.now().astimezone(SHANGHAI).year:
             raise Problem(404, f"{year}年度报告尚未公布（年度结束后公布）", field="year")
-        return await _report(year, agency, format)
+        return await _report(year, agency, format, published_on)
 
     @api.put("/reports/{year}/table2", status_code=204,
              summary="Enter table 二 (proactive disclosure) figures of an agency-year")

@@ -1,0 +1,52 @@
+"""The Simplified-Chinese font embedded in the PDFs the system produces (letters, the annual
+report), found the same way everywhere: the file named by an environment variable (.otf/.ttf, or
+.ttc/.otc whose Simplified-Chinese face is chosen); Noto Serif SC from the PyPI package
+`pylopdf-fonts-zh-cn` (a dependency of the project); Debian's fonts-noto-cjk. No network."""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from pathlib import Path
+
+DEBIAN_FONTS = (
+    Path("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"),
+    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+)
+FONT_PACKAGE = "pylopdf-fonts-zh-cn"
+
+
+class CJKFontMissing(RuntimeError):
+    pass
+
+
+@functools.cache
+def cjk_font(variable: str = "GONGKAI_LETTER_FONT") -> tuple[Path, int]:
+    """The font file and, for a collection, the index of its Simplified-Chinese face."""
+    candidates: list[Path] = []
+    if os.environ.get(variable):
+        candidates.append(Path(os.environ[variable]))
+    try:
+        import pylopdf_fonts_zh_cn
+
+        candidates.append(pylopdf_fonts_zh_cn.serif_path())
+    except ImportError:
+        pass
+    candidates.extend(DEBIAN_FONTS)
+    for path in candidates:
+        if path.is_file():
+            return path, _sc_face(path)
+    raise CJKFontMissing(
+        f"no Chinese font: install the Python package {FONT_PACKAGE} (pip install "
+        f"{FONT_PACKAGE}), or Debian's fonts-noto-cjk, or set {variable} to an .otf/.ttf/.ttc "
+        f"file (looked at: {', '.join(map(str, candidates))})")
+
+
+def _sc_face(path: Path) -> int:
+    if path.suffix.lower() not in (".ttc", ".otc"):
+        return 0
+    from fontTools.ttLib import TTCollection
+
+    names = [font["name"].getDebugName(1) or "" for font in TTCollection(path, lazy=True).fonts]
+    return next((i for i, name in enumerate(names) if re.search(r"\bSC\b", name)), 0)
