@@ -22,7 +22,9 @@ def schema(version: int) -> str:
 
 TABLES = {
     "cases": "application_id uuid PRIMARY KEY, agency text NOT NULL, applicant_type text NOT NULL,"
-             " received_on date, concluded_on date, outcome text",
+             " received_on date, concluded_on date, outcome text, channel text, due_on date,"
+             " extended boolean NOT NULL, breached boolean NOT NULL,"
+             " on_the_spot boolean NOT NULL",
     "reviews": "application_id uuid NOT NULL, review_id text NOT NULL, agency text NOT NULL,"
                " kind text NOT NULL, filed_on date NOT NULL, result text, decided_on date,"
                " PRIMARY KEY (application_id, review_id)",
@@ -83,9 +85,12 @@ async def save(conn: AsyncConnection, ws: WorkingSet) -> None:
     if ws.cases:
         await conn.execute(text(
             """INSERT INTO cases VALUES (:application_id, :agency, :applicant_type, :received_on,
-                   :concluded_on, :outcome)
+                   :concluded_on, :outcome, :channel, :due_on, :extended, :breached,
+                   :on_the_spot)
                ON CONFLICT (application_id) DO UPDATE SET received_on = :received_on,
-                   concluded_on = :concluded_on, outcome = :outcome"""),
+                   concluded_on = :concluded_on, outcome = :outcome, channel = :channel,
+                   due_on = :due_on, extended = :extended, breached = :breached,
+                   on_the_spot = :on_the_spot"""),
             [vars(row) for row in ws.cases.values()])
     if ws.reviews:
         await conn.execute(text(
@@ -184,6 +189,24 @@ async def year_cells(conn: AsyncConnection, agencies: list[str], year: int,
     for row, column, n in await conn.execute(_CELLS, _bounds(agencies, year)):
         cells[row][column] = n
     return cells
+
+
+async def channels(conn: AsyncConnection, agencies: list[str], year: int) -> dict[str, int]:
+    """The year's new applications (一) by the channel they came by."""
+    rows = await conn.execute(text(
+        """SELECT coalesce(channel, 'unknown'), count(*) FROM cases
+           WHERE agency = ANY(:agencies) AND received_on BETWEEN :jan1 AND :dec31
+           GROUP BY 1"""), _bounds(agencies, year))
+    return dict(rows.all())
+
+
+async def concluded(conn: AsyncConnection, agencies: list[str], year: int) -> list[Any]:
+    """The applications concluded in the year ((七)总计) with what their handling needs."""
+    rows = await conn.execute(text(
+        """SELECT received_on, concluded_on, due_on, extended, breached, on_the_spot FROM cases
+           WHERE agency = ANY(:agencies) AND received_on IS NOT NULL
+             AND concluded_on BETWEEN :jan1 AND :dec31"""), _bounds(agencies, year))
+    return list(rows.all())
 
 
 async def review_cells(conn: AsyncConnection, agencies: list[str], year: int,

@@ -16,6 +16,9 @@ from shared.contracts.cases import (
     CaseConcluded,
     CaseOpened,
     CaseReceived,
+    DeadlineBreached,
+    DueDateSet,
+    ExtensionApproved,
     FeePaid,
     ReviewDecided,
     ReviewFiled,
@@ -25,7 +28,8 @@ from shared.events import Envelope
 
 # The event types that change a report; a replay reads only these.
 RELEVANT = ("AgencyConfigured", "CaseOpened", "CaseReceived", "CaseConcluded", "FeePaid",
-            "ReviewFiled", "ReviewDecided", "ProactiveFiguresEntered")
+            "ReviewFiled", "ReviewDecided", "ProactiveFiguresEntered", "DueDateSet",
+            "ExtensionApproved", "DeadlineBreached")
 
 
 @dataclass
@@ -36,6 +40,14 @@ class CaseRow:
     received_on: date | None = None
     concluded_on: date | None = None
     outcome: str | None = None
+    # How it was handled (the report's 办理情况, docs/decisions.md, issue 16): the channel it
+    # came by, the due date in force when it concluded, whether the reply period was extended,
+    # whether the deadline was breached, whether it was answered on the spot.
+    channel: str | None = None
+    due_on: date | None = None
+    extended: bool = False
+    breached: bool = False
+    on_the_spot: bool = False
 
 
 @dataclass
@@ -77,7 +89,8 @@ def apply_fact(ws: WorkingSet, fact: BaseModel, agency: str, event_id: uuid.UUID
             ws.agencies[fact.agency_id] = fact.name
         case CaseOpened():
             ws.cases.setdefault(fact.application_id, CaseRow(
-                fact.application_id, agency, fact.applicant_type.value))
+                fact.application_id, agency, fact.applicant_type.value,
+                channel=fact.channel.value))
         case CaseReceived() if fact.application_id in ws.cases:
             row = ws.cases[fact.application_id]
             # New in the year of the *original* receipt: a correction does not make it new.
@@ -86,6 +99,15 @@ def apply_fact(ws: WorkingSet, fact: BaseModel, agency: str, event_id: uuid.UUID
             row = ws.cases[fact.application_id]
             if row.concluded_on is None:  # one outcome per application, never counted twice
                 row.concluded_on, row.outcome = fact.on, fact.outcome
+                row.on_the_spot = fact.on_the_spot
+        case DueDateSet() if fact.application_id in ws.cases:
+            row = ws.cases[fact.application_id]
+            if row.concluded_on is None:  # the due date in force when it concludes
+                row.due_on = fact.due_on
+        case ExtensionApproved() if fact.application_id in ws.cases:
+            ws.cases[fact.application_id].extended = True
+        case DeadlineBreached() if fact.application_id in ws.cases:
+            ws.cases[fact.application_id].breached = True
         case FeePaid():
             ws.fees[event_id] = FeeRow(event_id, agency, fact.on, fact.amount_yuan)
         case ReviewFiled():

@@ -53,9 +53,10 @@ def document(
     review_cells: Cells | None = None,
     table2_entries: list[Mapping[str, Any]] | None = None,
     fees_collected_yuan: Decimal = Decimal("0"),
+    handling: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     t3 = table3(cells)
-    return {
+    doc = {
         "format": FORMAT,
         "year": year,
         "agency": agency,
@@ -68,3 +69,6 @@ def document(
         "fees_collected_yuan": f"{Decimal(fees_collected_yuan):.2f}",
         "checks": checks(t3, previous_carried_forward),
     }
+    if handling is not None:  # how the year's applications were handled (domain/handling.py)
+        doc["handling"] = handling
+    return doc

@@ -11,7 +11,7 @@ from prometheus_client import Gauge
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.reporting.adapters import store
-from services.reporting.domain import report
+from services.reporting.domain import handling, report
 from services.reporting.domain.projection import RELEVANT, apply
 from shared import eventstore
 from shared.clock import Clock
@@ -74,6 +74,8 @@ async def _document(conn: AsyncConnection, year: int, agency: str, generated_at:
         review_cells=await store.review_cells(conn, agencies, year),
         table2_entries=await store.table2(conn, agencies, year),
         fees_collected_yuan=await store.fees_collected(conn, agencies, year),
+        handling=handling.section(await store.channels(conn, agencies, year),
+                                  await store.concluded(conn, agencies, year)),
     )
 
 

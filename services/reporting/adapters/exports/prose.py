@@ -17,6 +17,13 @@ FORMAT_NOTICE = ("《国务院办公厅政府信息与政务公开办公室关�
 FEE_NOTICE = ("《国务院办公厅关于印发〈政府信息公开信息处理费管理办法〉的通知》"
               "（国办函〔2020〕109号）")
 
+# How applications came, as the published reports say it (聊城 2022: "信函形式申请2件、网络形式
+# 申请12件"); signed-for post and ordinary letters are both 信函.
+CHANNEL_WORDS = (("in_person", ("in_person",), "当面申请"),
+                 ("letter", ("post_signed", "ordinary_letter"), "信函形式申请"),
+                 ("online", ("online",), "网络形式申请"), ("fax", ("fax",), "传真形式申请"),
+                 ("email", ("email",), "电子邮件形式申请"))
+
 # The six kinds of result of table 三, as the 总体情况 summarises them.
 RESULT_GROUPS = (("disclosed", "予以公开"), ("partially_disclosed", "部分公开"),
                  ("withheld", "不予公开"), ("unable", "无法提供"),
@@ -60,9 +67,10 @@ def _overview(doc: dict[str, Any], agency_name: str) -> list[str]:
 def _applications(doc: dict[str, Any]) -> str:
     t3, year = doc["table3"], doc["year"]
     n = {row: int(t3[row]["total"]) for row in t3}
-    text = (f"{year}年，{_we(doc)}共收到政府信息公开申请{n['new']}件，"
+    text = (f"{year}年，{_we(doc)}共收到政府信息公开申请{n['new']}件{_channels(doc)}，"
             f"上年结转{n['carried_over']}件，办结{n['total']}件，"
             f"结转下年度继续办理{n['carried_forward']}件。")
+    text += _timeliness(doc)
     results = []
     for prefix, label in RESULT_GROUPS:
         count = sum(n[key] for key in OUTCOMES if key.split(".")[0] == prefix)
@@ -76,6 +84,28 @@ def _applications(doc: dict[str, Any]) -> str:
     if reviews or suits:
         return text + f"因政府信息公开工作被申请行政复议{reviews}件，被提起行政诉讼{suits}件。"
     return text + "本年度未发生因政府信息公开工作被申请行政复议、提起行政诉讼的情况。"
+
+
+def _channels(doc: dict[str, Any]) -> str:
+    by_channel = (doc.get("handling") or {}).get("received_by_channel") or {}
+    parts = [f"{words}{n}件" for _, keys, words in CHANNEL_WORDS
+             if (n := sum(int(by_channel.get(k, 0)) for k in keys))]
+    return f"（其中{'、'.join(parts)}）" if parts else ""
+
+
+def _timeliness(doc: dict[str, Any]) -> str:
+    handled = doc.get("handling")
+    if not handled or not handled.get("concluded"):
+        return ""
+    text = f"答复时限方面，按时答复{handled['answered_on_time']}件"
+    if handled["answered_late"]:
+        text += f"，逾期答复{handled['answered_late']}件"
+    if handled["extended"]:
+        text += f"，经批准延长答复期限{handled['extended']}件"
+    median = handled.get("median_working_days")
+    if median is not None:
+        text += f"；自收到申请至办结，所用时间的中位数为{median}个工作日"
+    return text + "。"
 
 
 def _problems() -> list[str]:
