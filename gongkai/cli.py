@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from gongkai import erasure
+from gongkai import erasure, published_check
 from gongkai.city import DEMO_CITY, CityFileError, read_city
 from gongkai.stack import Stack
 from shared.clock import SHANGHAI, clock_from_setting
@@ -30,6 +30,7 @@ app.add_typer(calendar_app, name="calendar")
 token_app = typer.Typer(help="Staff bearer tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.command("erase")(erasure.erase)
+app.command("check-published")(published_check.check_published)
 console = Console()
 log = logging.getLogger("gongkai")
 

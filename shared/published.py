@@ -130,6 +130,20 @@ def _relations(year: int, t3: dict[str, dict[str, int]], before: dict[str, int] 
     return [f"{heading[rule]}：{'；'.join(details)}" for rule, details in failed.items()]
 
 
+def year_results(published: Mapping[int, Mapping[str, Mapping[str, int]]],
+                 ) -> dict[int, tuple[int, list[str]]]:
+    """For each year of a published table alone (no ledger): how many relations of DOMAIN §8
+    were checked (the cross-year one when the year before is in the file too) and the warnings
+    about those that fail, in Chinese."""
+    results: dict[int, tuple[int, list[str]]] = {}
+    for year in sorted(published):
+        t3 = _complete(published[year])
+        before = _complete(published[year - 1])["carried_forward"] \
+            if year - 1 in published else None
+        results[year] = (len(checks(t3, before)), _relations(year, t3, before))
+    return results
+
+
 def warnings_for(published: Mapping[int, Mapping[str, Mapping[str, int]]],
                  computed: Mapping[int, Mapping[str, Mapping[str, int]]] | None = None,
                  ) -> list[str]:

@@ -104,22 +104,24 @@ def merged(ws) -> dict[str, tuple[int, int]]:
 
 
 def test_xlsx_table3_has_official_labels_numbers_and_merged_header(doc):
+    # The layout cell for cell: tests/unit/test_report_publish.py.
     wb = load_workbook(io.BytesIO(to_xlsx(doc, AGENCY)))
     assert wb.sheetnames == SHEETS
     ws = wb["三、收到和处理政府信息公开申请情况"]
     assert ws["A1"].value == "聊城市民政局2019年政府信息公开工作年度报告"
-    rows = {ws.cell(r, 1).value: r for r in range(1, ws.max_row + 1)}
-    for key, label in report.ROWS.items():
-        values = [ws.cell(rows[label], 2 + i).value for i in range(7)]
-        assert values == expected_row(doc, key), label
+    top = 4  # title, date line (none here), caption
+    assert ws.cell(top, 1).value.startswith("（本列数据的勾稽关系为")
+    for i, key in enumerate(report.ROWS):
+        values = [ws.cell(top + 3 + i, 4 + c).value for c in range(7)]
+        assert values == expected_row(doc, key), key
         assert all(type(v) is int for v in values)
-    top = rows["项目"]
-    assert [ws.cell(top, c).value for c in (2, 3, 8)] == ["自然人", "法人或其他组织", "总计"]
-    assert [ws.cell(top + 1, c).value for c in range(3, 8)] == SEVEN[1:6]
+    assert [ws.cell(top + 1, c).value for c in (4, 5, 10)] == ["自然人", "法人或其他组织", "总计"]
+    assert [ws.cell(top + 2, c).value for c in range(5, 10)] == SEVEN[1:6]
     spans = merged(ws)
-    assert spans["法人或其他组织"] == (1, 5)
+    assert spans["法人或其他组织"] == (1, 5) and spans["申请人情况"] == (1, 7)
     assert spans["自然人"] == (2, 1) and spans["总计"] == (2, 1)
-    label = ws.cell(rows["三(一)予以公开"], 1)
+    label = ws.cell(top + 5, 2)
+    assert label.value == "（一）予以公开"
     assert label.font.name == "宋体" and label.border.left.style == "thin"
 
 
@@ -195,16 +197,17 @@ def test_html_tables_read_like_the_published_ones(doc):
     assert page.lang == "zh-CN"
     assert "聊城市民政局2019年政府信息公开工作年度报告" in page.text
     t2, t3, t4 = page.tables
-    assert t3[0] == [("项目", 2, 1), ("自然人", 2, 1), ("法人或其他组织", 1, 5), ("总计", 2, 1)]
-    assert [c[0] for c in t3[1]] == SEVEN[1:6]
-    for row, (key, label) in zip(t3[2:], report.ROWS.items(), strict=True):
-        assert [c[0] for c in row] == [label, *map(str, expected_row(doc, key))]
+    assert t3[0][1:] == [("申请人情况", 1, 7)] and t3[0][0][1:] == (3, 3)
+    assert t3[1] == [("自然人", 2, 1), ("法人或其他组织", 1, 5), ("总计", 2, 1)]
+    assert [c[0] for c in t3[2]] == SEVEN[1:6]
+    for row, key in zip(t3[3:], report.ROWS, strict=True):
+        assert [c[0] for c in row][-7:] == [*map(str, expected_row(doc, key))], key
     assert t4[0] == [("行政复议", 1, 5), ("行政诉讼", 1, 10)]
     assert ("未经复议直接起诉", 1, 5) in t4[1] and ("复议后起诉", 1, 5) in t4[1]
     assert [c[0] for c in t4[3]] == [str(v) for v in table4_values(doc)]
     assert ["规章", "4", "1", "11"] in [[c[0] for c in row] for row in t2]
     text = "".join(page.text)
-    assert "勾稽关系检查" in text and "✓" in text and "✗" not in text
+    assert "勾稽关系检查" in text and "✓ 相符" in text and "✗" not in text
     assert "4711" in text and doc["generated_at"] in text
 
 
@@ -212,7 +215,7 @@ def test_html_shows_failed_checks_with_their_detail():
     # Seed 003 (张店区 2020): 一=2, 二=1, but (七)=0 and 四=0.
     bad = make({"new": {"natural_person": 2}, "carried_over": {"natural_person": 1}})
     text = "".join(parse(to_html(bad, "张店区民政局")).text)
-    assert "✗ 一＋二＝（七）总计＋四（自然人）：2 + 1 = 0 + 0" in text
+    assert "✗ 不相符：第一项加第二项之和，等于第三项加第四项之和（自然人），2＋1≠0＋0" in text
 
 
 def test_html_escapes_the_agency_name(doc):
@@ -246,11 +249,11 @@ def test_docx_has_title_six_sections_and_filled_tables(doc):
     assert d.paragraphs[0].text == "聊城市民政局2019年政府信息公开工作年度报告"
     assert [p.text for p in d.paragraphs if p.style.name == "Heading 1"] == SIX_SECTIONS
     t2, t3, t4 = d.tables
-    for row, (key, label) in zip(t3.rows[2:], report.ROWS.items(), strict=True):
-        assert [c.text for c in row.cells] == [label, *map(str, expected_row(doc, key))]
+    for row, key in zip(t3.rows[3:], report.ROWS, strict=True):
+        assert [c.text for c in row.cells][3:] == [*map(str, expected_row(doc, key))], key
     # Merged as in the XLSX: 法人或其他组织 over five columns, 自然人 over two rows.
-    assert t3.cell(0, 2)._tc is t3.cell(0, 6)._tc and t3.cell(0, 2).text == "法人或其他组织"
-    assert t3.cell(0, 1)._tc is t3.cell(1, 1)._tc
+    assert t3.cell(1, 4)._tc is t3.cell(1, 8)._tc and t3.cell(1, 4).text == "法人或其他组织"
+    assert t3.cell(1, 3)._tc is t3.cell(2, 3)._tc
     assert t4.cell(0, 5).text == "行政诉讼" and t4.cell(0, 5)._tc is t4.cell(0, 14)._tc
     assert [c.text for c in t4.rows[3].cells] == [str(v) for v in table4_values(doc)]
     assert ["规章", "4", "1", "11"] in [[c.text for c in row.cells] for row in t2.rows]
@@ -329,7 +332,7 @@ def test_xlsx_of_an_ordinary_name_has_no_quote_prefix_and_negative_numbers_stay_
     ws = load_workbook(io.BytesIO(to_xlsx(doc, AGENCY)))["三、收到和处理政府信息公开申请情况"]
     assert not ws["A1"].quotePrefix and ws["A1"].value.startswith(AGENCY)
     [new] = [r for r in ws.iter_rows() if r[0].value == report.ROWS["new"]]
-    assert new[1].value == -2 and new[1].data_type == "n" and not new[1].quotePrefix
+    assert new[3].value == -2 and new[3].data_type == "n" and not new[3].quotePrefix
 
 
 def test_csv_writes_formula_like_text_with_a_leading_apostrophe(doc, monkeypatch):
@@ -360,7 +363,7 @@ def test_csv_safe_touches_only_text_that_starts_like_a_formula():
 # --- the registry ---
 
 def test_exporters_cover_every_format(doc):
-    assert set(EXPORTERS) == {"json", "csv", "xlsx", "html", "docx"}
+    assert set(EXPORTERS) == {"json", "csv", "xlsx", "html", "docx", "pdf"}
     for fmt, (render, media_type, extension) in EXPORTERS.items():
         data = render(doc, AGENCY)
         assert isinstance(data, bytes) and data and extension == f".{fmt}"
@@ -369,3 +372,4 @@ def test_exporters_cover_every_format(doc):
         doc, ensure_ascii=False, indent=2).encode()
     assert EXPORTERS["xlsx"].render(doc, AGENCY)[:2] == b"PK"
     assert EXPORTERS["docx"].render(doc, AGENCY)[:2] == b"PK"
+    assert EXPORTERS["pdf"].render(doc, AGENCY)[:5] == b"%PDF-"
