@@ -32,7 +32,15 @@ def test_a_city_administrator_loads_a_notice_and_sees_the_cases_it_moved(visit) 
     admin = visit(DESKTOP)
     admin.sign_in("city.city_admin")
     admin.go("/staff/calendar")
-    assert "暂定" in admin.page.locator("tr", has_text="2027年").inner_text()
+    years = admin.page.locator("table.list").first
+    assert "暂定" in years.locator("tr", has_text="2027年").inner_text()
+    # The provisional year shows its rule and the rest days it gives, in Chinese.
+    provisional = admin.page.locator("#provisional-2027")
+    assert provisional.locator("h2").inner_text() == "2027年（暂定）"
+    assert "《全国年节及纪念日放假办法》" in provisional.inner_text()
+    spring = provisional.locator("tr", has_text="2027年2月6日").inner_text().split("\t")
+    assert spring == ["2027年2月6日", "星期六", "春节", "适逢周末，补假日期待通知确定"]
+    assert provisional.locator("tbody tr").count() == 13
     admin.check("calendar")
 
     admin.page.fill("#notice", "year: 2027\nholidays: [oops")
@@ -44,6 +52,7 @@ def test_a_city_administrator_loads_a_notice_and_sees_the_cases_it_moved(visit) 
     moved = admin.page.locator("#moved + p + table tr", has_text=number)
     assert moved.inner_text().split("\t")[1:] == ["2027年1月12日", "2027年1月19日"]
     assert "已加载" in admin.page.locator("tr", has_text="2027年").first.inner_text()
+    assert admin.page.locator("#provisional-2027").count() == 0
     admin.check("calendar-loaded")
 
     registrar.go(path)

@@ -4,6 +4,7 @@ loading a year's State Council notice, and the open cases whose due dates it mov
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -14,6 +15,7 @@ from services.portal.entrypoints.pages import render, today
 from services.portal.entrypoints.staff import SignInNeeded, page
 
 router = APIRouter(prefix="/staff")
+WEEKDAYS = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
 
 
 @router.get("/calendar", response_class=HTMLResponse)
@@ -28,12 +30,21 @@ async def _calendar(request: Request, session: Session, result: dict | None = No
                                                   token=session.token)
     if answer.status == 401:
         raise SignInNeeded()
-    loaded = {y["year"]: y for y in (answer.body if answer.ok else [])}
+    # Casework lists the loaded years and the provisional ones (this year and next, when no
+    # notice is loaded for them) with the rule and the rest days it gives.
+    listed = {y["year"]: y for y in (answer.body if answer.ok else [])}
     this_year = today(request).year
-    years = [{"year": y, "loaded": loaded.get(y)} for y in
-             sorted(set(loaded) | {this_year, this_year + 1})]
+    years = []
+    for y in sorted(set(listed) | {this_year, this_year + 1}):
+        entry = listed.get(y) or {"year": y, "provisional": True, "days": []}
+        provisional = entry.get("provisional", False)
+        years.append({**entry, "loaded": None if provisional else entry,
+                      "days": [{**d, "weekday": WEEKDAYS[date.fromisoformat(d["date"])
+                                                         .weekday()]}
+                               for d in entry.get("days") or []]})
     return render(request, "staff/calendar.html", http_status=status, years=years, result=result,
-                  errors=errors or {}, notice=notice)
+                  errors=errors or {}, notice=notice,
+                  rule=next((y["rule"] for y in years if y.get("rule")), ""))
 
 
 @router.post("/calendar", response_class=HTMLResponse)
