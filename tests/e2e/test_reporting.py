@@ -155,10 +155,11 @@ def test_exports_open_with_the_official_labels_and_numbers(stack):
     book = load_workbook(io.BytesIO(xlsx.content))
     [sheet] = [ws for ws in book.worksheets if "收到和处理" in ws.title]
     values = [[c for c in row] for row in sheet.iter_rows(values_only=True)]
-    labelled = {row[0]: row[1:] for row in values if row and row[0] in ROWS.values()}
-    assert set(labelled) == set(ROWS.values())
-    new = labelled[ROWS["new"]]
-    assert [v for v in new if v is not None][:7] == [doc["table3"]["new"][c] for c in COLUMNS]
+    # Row headings sit in the first three columns, in the official layout (issue 16).
+    labelled = {next(v for v in row[:3] if v): row[3:] for row in values
+                if row and any(v in ROWS.values() for v in row[:3])}
+    assert {ROWS["new"], ROWS["carried_over"], ROWS["carried_forward"]} <= set(labelled)
+    assert list(labelled[ROWS["new"]][:7]) == [doc["table3"]["new"][c] for c in COLUMNS]
 
     raw = httpx.get(url, params={"agency": "e2e-year", "format": "csv"}, headers=who).content
     assert raw.startswith(b"\xef\xbb\xbf")
@@ -176,3 +177,37 @@ def test_exports_open_with_the_official_labels_and_numbers(stack):
                      headers=auth(stack, "e2e-flow")).status_code == 403
     assert httpx.get(url, params={"agency": "city"}, headers=who).status_code == 403
     assert "测试" in html and ROWS["carried_forward"] in html
+
+
+def test_the_report_for_publication_is_dated_signed_and_in_pdf(stack, tmp_path):
+    """The PDF of the whole report through the API: the agency's name, the date line and the
+    signature, the year's figures; the JSON carries the handling section the prose quotes."""
+    url = f"{stack.url('reporting')}/v1/reports/2024"
+    who = auth(stack, "e2e-year")
+    doc = httpx.get(url, params={"agency": "e2e-year"}, headers=who).json()
+    handled = doc["handling"]
+    assert sum(handled["received_by_channel"].values()) == doc["table3"]["new"]["total"]
+    assert handled["concluded"] == doc["table3"]["total"]["total"]
+    assert handled["answered_on_time"] + handled["answered_late"] == handled["concluded"]
+
+    pdf = httpx.get(url, params={"agency": "e2e-year", "format": "pdf",
+                                 "published_on": "2025-01-17"}, headers=who)
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert 'filename="e2e-year-2024.pdf"' in pdf.headers["content-disposition"]
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf.content)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    name = lines[0].removesuffix("2024年政府信息公开工作年度报告")
+    assert name and name != lines[0] and "测试" in name  # the agency's configured name
+    assert lines[1] == "（2025年1月17日）"
+    assert lines[-3:-1] == [name, "2025年1月17日"]
+    flat = " ".join(text.split())
+    new = " ".join(str(doc["table3"]["new"][c]) for c in ("natural_person", "total"))
+    assert f"一、本年新收政府信息公开申请数量 {new.split()[0]}" in flat
+    assert f"共收到政府信息公开申请{doc['table3']['new']['total']}件" in flat.replace(" ", "")
+
+    bad = httpx.get(url, params={"agency": "e2e-year", "format": "pdf",
+                                 "published_on": "2025-13-40"}, headers=who)
+    assert bad.status_code == 422
