@@ -34,20 +34,27 @@ async def erase_stored_events(conn: AsyncConnection, application_ids: Sequence[u
                     {"p": json.dumps(after, ensure_ascii=False), "pos": r.position})
     finally:
         await conn.execute(text("ALTER TABLE events ENABLE TRIGGER events_append_only"))
-    for table, column, key in (("inbox", "envelope", "seq"), ("dead_letters", "raw", "id")):
-        cast = column if column == "envelope" else f"{column}::jsonb"
-        rows = (await conn.execute(text(
-            f"""SELECT {key} AS k, {cast} AS e FROM {table}
-                WHERE {'true' if table == 'inbox' else 'event_id IS NOT NULL'}
-                  AND {cast}->>'stream_id' = ANY(:ids)"""), {"ids": ids})).all()
-        for r in rows:
-            envelope = r.e if isinstance(r.e, dict) else json.loads(r.e)
-            after = {**envelope, "payload": erased(envelope["type"], envelope["payload"])}
-            if after != envelope:
-                changed += 1
-                value = json.dumps(after, ensure_ascii=False)
-                await conn.execute(text(
-                    f"UPDATE {table} SET {column} = "
-                    f"{'CAST(:v AS jsonb)' if column == 'envelope' else ':v'} WHERE {key} = :k"),
-                    {"v": value, "k": r.k})
+    inbox = (await conn.execute(text(
+        "SELECT seq, envelope FROM inbox WHERE envelope->>'stream_id' = ANY(:ids)"),
+        {"ids": ids})).all()
+    for seq, envelope in inbox:
+        envelope = envelope if isinstance(envelope, dict) else json.loads(envelope)
+        after = {**envelope, "payload": erased(envelope["type"], envelope["payload"])}
+        if after != envelope:
+            changed += 1
+            await conn.execute(text(
+                "UPDATE inbox SET envelope = CAST(:v AS jsonb) WHERE seq = :k"),
+                {"v": json.dumps(after, ensure_ascii=False), "k": seq})
+    # Dead letters are few; only those with an event id are parsed envelopes.
+    dead = (await conn.execute(text(
+        "SELECT id, raw FROM dead_letters WHERE event_id IS NOT NULL"))).all()
+    for key, raw in dead:
+        envelope = json.loads(raw)
+        if envelope.get("stream_id") not in ids:
+            continue
+        after = {**envelope, "payload": erased(envelope["type"], envelope["payload"])}
+        if after != envelope:
+            changed += 1
+            await conn.execute(text("UPDATE dead_letters SET raw = :v WHERE id = :k"),
+                               {"v": json.dumps(after, ensure_ascii=False), "k": key})
     return changed

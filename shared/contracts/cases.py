@@ -17,6 +17,11 @@ ConsultationKind = Literal["third_party", "other_agency"]
 FeeMethod = Literal["per_item", "per_volume"]
 ReviewKind = Literal["reconsideration", "litigation_direct", "litigation_after_reconsideration"]
 ReviewResult = Literal["upheld", "corrected", "other"]
+PartyType = Literal["organisation", "person"]
+# Which paragraph of Art. 36 a reply rests on, where one outcome covers two: disclosed is
+# 36(1) already published or 36(2) provided now; unable.not_held is 36(4) does not exist or
+# 36(5) not this agency's to disclose.
+Ground = Literal["already_public", "provided", "not_exist", "not_responsible"]
 
 
 @event_type("CaseOpened", 2)
@@ -34,6 +39,11 @@ class CaseOpened(BaseModel):
     email: str | None = None
     submitted_at: datetime
     request_summary: str
+    # How the applicant asked to get the information (intake's `request.medium`/`delivery`):
+    # paper/electronic; post/email/pickup/online. None in events recorded before they were
+    # carried here.
+    medium: str | None = None
+    delivery: str | None = None
 
 
 @upcaster("CaseOpened", 1)
@@ -120,6 +130,9 @@ class ConsultationStarted(BaseModel):
     kind: ConsultationKind
     party: str
     answer_by: date
+    # A third party is an organisation or a person (the letter says 贵单位 or 您); None in
+    # events recorded before it was asked.
+    party_type: PartyType | None = None
 
 
 @event_type("ConsultationEnded", 1)
@@ -183,6 +196,14 @@ class CaseConcluded(BaseModel):
     legal_basis: str
     reply_text: str = ""
     on_the_spot: bool = False
+    ground: Ground | None = None
+    public_source: str = ""  # 36(1): where and how the published information is found
+    responsible_agency: str = ""  # 36(5): the agency that is to disclose it
+    responsible_contact: str = ""  # 36(5): its address or phone
+    # Provided in another form or by another route than asked (Art. 40), and why.
+    medium: str | None = None
+    delivery: str | None = None
+    form_reason: str = ""
 
 
 @event_type("DeadlineBreached", 1)
@@ -190,6 +211,18 @@ class DeadlineBreached(BaseModel):
     application_id: uuid.UUID
     on: date
     due_on: date
+
+
+@event_type("DeadlineBreachWithdrawn", 1)
+class DeadlineBreachWithdrawn(BaseModel):
+    """A recorded breach that facts entered later (dated earlier) undo: the due date moved past
+    it, the clock was stopped before it, or the reply was dated in time. `on` is the day the
+    system saw it, like the breach's."""
+
+    application_id: uuid.UUID
+    on: date
+    due_on: date  # the due date the breach was recorded for
+    reason: Literal["due_date_moved", "clock_stopped", "replied_in_time"]
 
 
 @event_type("ReviewFiled", 1)

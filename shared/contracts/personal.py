@@ -44,7 +44,9 @@ KEPT_BY: dict[str, dict[str, frozenset[str]]] = {
     "ConsultationEnded": {"party": frozenset({NOTIFY}), "answer": frozenset()},
     "ReasonsRequested": {"note": frozenset({NOTIFY})},
     "CaseWithdrawn": {"note": frozenset()},
-    "CaseConcluded": {"reply_text": frozenset({NOTIFY})},
+    "CaseConcluded": {"reply_text": frozenset({NOTIFY}),
+                      "public_source": frozenset({NOTIFY}),  # where published: staff text
+                      "form_reason": frozenset({NOTIFY})},  # why another form: staff text
 }
 
 
@@ -88,8 +90,13 @@ def scrub_statements(service: str) -> list[str]:
         statements.append(
             f"""UPDATE dead_letters SET raw = jsonb_set(raw::jsonb, '{{payload}}',
                     {_cleaned("(raw::jsonb->'payload')", drop, empty)})::text
-                WHERE event_id IS NOT NULL AND raw::jsonb->>'type' = '{kind}'""")
+                WHERE {_DEAD_LETTER_TYPE} = '{kind}'""")
     return statements
+
+
+# Only a dead letter with an event id is a parsed envelope (the raw text of an unreadable
+# message may be anything); CASE keeps PostgreSQL from casting the others.
+_DEAD_LETTER_TYPE = "(CASE WHEN event_id IS NOT NULL THEN raw::jsonb->>'type' END)"
 
 
 def _cleaned(payload: str, drop: list[str], empty: dict[str, Any]) -> str:

@@ -194,6 +194,15 @@ def test_an_erased_applicant_is_gone_from_every_table_and_the_reports_do_not_cha
     eventually(lambda: report(stack, year, AGENCY)["table3"]["new"]["total"] == counted + 1)
     figures = tables_of(report(stack, year, AGENCY))
 
+    async def unreadable_dead_letter() -> None:  # as a hostile message leaves one
+        conn = await asyncpg.connect(stack.database_url)
+        try:
+            await conn.execute("""INSERT INTO casework.dead_letters (topic, raw, reason)
+                                  VALUES ('gongkai.applications', 'not json {', 'unreadable')""")
+        finally:
+            await conn.close()
+    asyncio.run(unreadable_dead_letter())
+
     refused = _gongkai(stack, "erase", app_id)  # who and why are required: it is audited
     assert refused.returncode != 0
     done = _gongkai(stack, "erase", app_id, "--by", "lc-admin", "--reason", "申请人要求删除")

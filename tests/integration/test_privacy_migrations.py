@@ -62,6 +62,7 @@ async def everything(engine) -> str:
 EVENT = ("""INSERT INTO events (event_id, stream_id, stream_position, type, version, agency,
                                occurred_at, actor, correlation_id, topic, payload)
             VALUES (:id, :app, 1, :type, 1, 'a', now(), 'x', :id, 't', CAST(:p AS jsonb))""")
+DEAD = "INSERT INTO dead_letters (topic, event_id, raw, reason) VALUES ('t', :id, :raw, 'r')"
 INBOX = "INSERT INTO inbox (event_id, topic, envelope) VALUES (:id, 't', CAST(:e AS jsonb))"
 
 
@@ -99,8 +100,12 @@ async def test_casework_forgets_the_reversible_key_and_the_identity_it_never_nee
 
 
 async def test_reporting_keeps_no_name_contact_or_key_of_an_applicant(infra):
-    engine = await at_old_revision(infra, "reporting", "0002", (INBOX, {
-        "id": uuid.uuid4(), "e": envelope("CaseOpened", OPENED_V1)}))
+    engine = await at_old_revision(
+        infra, "reporting", "0002",
+        (INBOX, {"id": uuid.uuid4(), "e": envelope("CaseOpened", OPENED_V1)}),
+        (DEAD, {"id": uuid.uuid4(), "raw": envelope("CaseOpened", OPENED_V1)}),
+        # An unreadable message is kept as it came: not JSON, so no event id.
+        (DEAD, {"id": None, "raw": "not json {"}))
     try:
         stored = await everything(engine)
         for personal in ("张明", "13800138000", LEGACY_KEY, "低保"):

@@ -41,6 +41,7 @@ from shared.contracts.cases import (
     CorrectionReceived,
     CorrectionRequested,
     DeadlineBreached,
+    DeadlineBreachWithdrawn,
     DueDateSet,
     ExtensionApproved,
     FeeLapsed,
@@ -395,6 +396,36 @@ def test_a_missed_due_date_is_recorded_once():
     assert isinstance(breach, DeadlineBreached) and breach.due_on == D("2025-10-24")
     assert breach.on == D("2025-10-25")
     assert s.when(c.Sweep(), today="2025-10-28") == []
+
+
+def test_a_breach_that_later_facts_undo_is_withdrawn():
+    # Registered late: the sweep saw the due date pass, then the correction notice sent in
+    # time (and entered afterwards) shows the clock had stopped before it.
+    s = Story().receipt("2025-09-22")
+    [breach] = s.when(c.Sweep(), today="2025-10-27")
+    facts = s.when(c.RequestCorrection(D("2025-09-30"), ("请提供身份证明",)), today="2025-10-28")
+    withdrawn = facts[-1]
+    assert isinstance(withdrawn, DeadlineBreachWithdrawn) and withdrawn.reason == "clock_stopped"
+    assert withdrawn.due_on == breach.due_on and withdrawn.on == D("2025-10-28")
+    assert s.case.breached_for is None
+    # The correction arrives; when its new due date passes too, that one is breached.
+    s.when(c.ReceiveCorrection(D("2025-10-28")), today="2025-10-28")
+    assert s.when(c.Sweep(), today="2025-10-29") == []
+    [again] = s.when(c.Sweep(), today="2026-01-05")
+    assert isinstance(again, DeadlineBreached) and again.due_on == s.case.due_on
+
+
+def test_a_reply_dated_in_time_withdraws_the_breach_but_a_late_one_does_not():
+    s = Story().receipt("2025-09-22")
+    s.when(c.Sweep(), today="2025-10-27")
+    late = s.when(c.Decide(D("2025-10-27"), "withheld.process_info", "不予公开"),
+                  today="2025-10-27")
+    assert not any(isinstance(f, DeadlineBreachWithdrawn) for f in late)
+    s = Story().receipt("2025-09-22")
+    s.when(c.Sweep(), today="2025-10-27")
+    on_time = s.when(c.Decide(D("2025-10-24"), "withheld.process_info", "不予公开"),
+                     today="2025-10-27")
+    assert on_time[-1].reason == "replied_in_time" and s.case.breached_for is None
 
 
 def test_a_due_date_in_a_year_without_a_notice_is_provisional_until_it_is_loaded():

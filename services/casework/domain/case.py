@@ -20,6 +20,7 @@ from shared.contracts.cases import (
     CorrectionReceived,
     CorrectionRequested,
     DeadlineBreached,
+    DeadlineBreachWithdrawn,
     DueDateBasis,
     DueDateSet,
     ExtensionApproved,
@@ -95,7 +96,8 @@ def evolve(state: Case | None, fact: BaseModel, *, pause_edges: tuple[bool, bool
         return None
     # A breach is the system's observation, not an act: a decision entered late but dated
     # before it is still accepted, so it does not move the case's last date.
-    on = None if isinstance(fact, DeadlineBreached) else getattr(fact, "on", None)
+    on = (None if isinstance(fact, DeadlineBreached | DeadlineBreachWithdrawn)
+          else getattr(fact, "on", None))
     if on is not None:
         state = replace(state, last_on=max(state.last_on or on, on))
     with_dispatch, with_answer = pause_edges
@@ -137,6 +139,8 @@ def evolve(state: Case | None, fact: BaseModel, *, pause_edges: tuple[bool, bool
             return replace(state, reasons_requested_on=fact.on)
         case DeadlineBreached():
             return replace(state, breached_for=fact.due_on)
+        case DeadlineBreachWithdrawn():
+            return replace(state, breached_for=None)
         case CaseConcluded():
             closed = tuple(replace(p, end=fact.on) if p.end is None else p for p in state.pauses)
             return replace(state, status="concluded", outcome=fact.outcome,

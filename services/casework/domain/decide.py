@@ -7,12 +7,17 @@ staff) and the field it concerns. Deciding nothing is an empty list.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from pydantic import BaseModel
 
 from services.casework.domain import fees
 from services.casework.domain.case import Case, evolve
 from services.casework.domain.commands import (
+    BASIS_BY_GROUND,
+    DELIVERIES,
+    GROUNDS,
+    MEDIA,
     ApproveExtension,
     Command,
     ConfirmReceipt,
@@ -55,6 +60,7 @@ from shared.contracts.cases import (
     CorrectionReceived,
     CorrectionRequested,
     DeadlineBreached,
+    DeadlineBreachWithdrawn,
     DueDateBasis,
     DueDateSet,
     ExtensionApproved,
@@ -114,8 +120,37 @@ def _conclude(case: Case, on: date, outcome: str, text: str = "", basis: str | N
 
 
 def decide(case: Case, command: Command, ctx: Context) -> list[BaseModel]:
-    handler = _HANDLERS[type(command)]
-    return handler(case, command, ctx)
+    facts = _HANDLERS[type(command)](case, command, ctx)
+    return [*facts, *_breach_undone(case, facts, ctx)]
+
+
+def _breach_undone(case: Case, facts: list[BaseModel], ctx: Context) -> list[BaseModel]:
+    """A recorded breach withdrawn when facts entered later (dated earlier) show the deadline
+    was not missed: the due date now falls after the one breached, the clock stopped (a
+    correction or pause began before it), or the reply is dated no later than it. If the new
+    due date has passed too, the next sweep records a breach of that one."""
+    if case.breached_for is None or not facts:
+        return []
+    edges = (ctx.policies.pause_includes_dispatch_day, ctx.policies.pause_includes_answer_day)
+    after = case
+    for fact in facts:
+        after = evolve(after, fact, pause_edges=edges)
+    breached = after.breached_for
+    if breached is None:
+        return []
+    if after.concluded:
+        if after.concluded_on > breached:
+            return []
+        reason = "replied_in_time"
+    elif ((after.status == "awaiting_correction" and after.correction_requested_on <= breached)
+          or any(p.start_after <= breached for p in after.open_pauses)):
+        reason = "clock_stopped"
+    elif after.due_on is not None and after.due_on > breached:
+        reason = "due_date_moved"
+    else:
+        return []
+    return [DeadlineBreachWithdrawn(application_id=case.application_id, on=ctx.today,
+                                    due_on=breached, reason=reason)]
 
 
 def _confirm_receipt(case: Case, c: ConfirmReceipt, ctx: Context) -> list[BaseModel]:
@@ -188,7 +223,8 @@ def _start_consultation(case: Case, c: StartConsultation, ctx: Context) -> list[
         raise Refused(f"已在向{party}征求意见，尚未答复")
     started = ConsultationStarted(
         application_id=case.application_id, on=c.on, kind=c.kind, party=party,
-        answer_by=ctx.calendar.add_working_days(c.on, CONSULTATION_PERIOD))
+        answer_by=ctx.calendar.add_working_days(c.on, CONSULTATION_PERIOD),
+        party_type=(c.party_type or "organisation") if c.kind == "third_party" else None)
     return _then(case, [started], ctx, "pause_started")
 
 
@@ -278,7 +314,41 @@ def _decide(case: Case, c: Decide, ctx: Context) -> list[BaseModel]:
         raise Refused("不予处理前，应先要求申请人说明理由（条例第三十五条）", field="outcome")
     if c.on_the_spot and (case.channel != Channel.in_person or c.on != case.received_on):
         raise Refused("只有当面提出的申请才能在收到当日当场答复", field="on_the_spot")
-    return [_conclude(case, c.on, c.outcome, c.reply_text, c.legal_basis, c.on_the_spot)]
+    concluded = _conclude(case, c.on, c.outcome, c.reply_text, c.legal_basis, c.on_the_spot)
+    return [concluded.model_copy(update=_reply_details(c))]
+
+
+def _reply_details(c: Decide) -> dict[str, Any]:
+    """What the reply letter states beyond the outcome: the paragraph of Art. 36 it rests on,
+    where published information is found, the agency responsible, another form and why."""
+    grounds = GROUNDS.get(c.outcome, ())
+    if c.ground is not None and c.ground not in grounds:
+        raise Refused("所选的答复依据与处理结果不符", field="ground", status=422)
+    if c.ground is None and c.outcome == "unable.not_held" and c.responsible_agency.strip():
+        ground = "not_responsible"
+    else:
+        ground = c.ground or (grounds[0] if grounds else None)
+    details: dict[str, Any] = {"ground": ground}
+    if ground is not None and c.legal_basis is None:
+        details["legal_basis"] = BASIS_BY_GROUND[ground]
+    required = {"already_public": [("public_source", "已主动公开信息的获取途径")],
+                "not_responsible": [("responsible_agency", "负责公开该信息的行政机关名称"),
+                                    ("responsible_contact", "该机关的联系方式")]}
+    for name, words in required.get(ground or "", []):
+        if not getattr(c, name).strip():
+            raise Refused(f"须填写{words}", field=name, status=422)
+        details[name] = getattr(c, name).strip()
+    if c.outcome in ("disclosed", "partially_disclosed") and ground != "already_public":
+        if c.medium is not None and c.medium not in MEDIA:
+            raise Refused("提供形式应为纸质或电子", field="medium", status=422)
+        if c.delivery is not None and c.delivery not in DELIVERIES:
+            raise Refused("获取方式应为邮寄、电子邮件、当面领取或网上获取", field="delivery",
+                          status=422)
+        if (c.medium or c.delivery) and not c.form_reason.strip():
+            raise Refused("不按申请人要求的形式或方式提供的，须说明理由（条例第四十条）",
+                          field="form_reason", status=422)
+        details.update(medium=c.medium, delivery=c.delivery, form_reason=c.form_reason.strip())
+    return details
 
 
 def _file_review(case: Case, c: FileReview, ctx: Context) -> list[BaseModel]:
@@ -333,7 +403,8 @@ def _sweep(case: Case, _: Sweep, ctx: Context) -> list[BaseModel]:
 def recompute(case: Case, ctx: Context) -> list[BaseModel]:
     """After the calendar changed: the due date its inputs now give, if different."""
     due = due_date(case, ctx.calendar, "calendar_reloaded")
-    return [due] if due is not None else []
+    facts = [due] if due is not None else []
+    return [*facts, *_breach_undone(case, facts, ctx)]
 
 
 _HANDLERS = {
@@ -364,7 +435,8 @@ def from_intake(case: Case | None, fact: BaseModel, ctx: Context) -> list[BaseMo
                 applicant_keys=fact.applicant_keys,
                 access_code_hash=fact.access_code_hash, mobile=a.mobile,
                 email=a.email, submitted_at=fact.submitted_at,
-                request_summary=fact.request.description[:500])]
+                request_summary=fact.request.description[:500],
+                medium=fact.request.medium, delivery=fact.request.delivery)]
         case ReceiptConfirmed():
             if case is None:
                 raise OutOfOrder(f"receipt of {fact.application_id} before its submission")

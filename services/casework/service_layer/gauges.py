@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.casework.domain.calendar import WorkingCalendar
-from services.casework.service_layer.handlers import BREACHED, calendars
+from services.casework.service_layer.handlers import BREACH_WITHDRAWN, BREACHED, calendars
 from shared.clock import Clock, local_date
 
 OPEN_CASES = Gauge("gongkai_open_cases", "Open cases by deadline bucket",
@@ -48,6 +48,7 @@ async def refresh(engine: AsyncEngine, clock: Clock) -> None:
             OPEN_CASES.labels(agency, name).set(counts[(agency, name)])
         PROVISIONAL.labels(agency).set(provisional[agency])
         BREACHED.labels(agency)  # exported at 0, so the first breach is seen by increase()
+        BREACH_WITHDRAWN.labels(agency)
 
 
 def _known() -> list[tuple[str, ...]]:

@@ -24,7 +24,7 @@ from shared.auth import Staff
 from shared.clock import Clock, local_date
 from shared.contracts import CASES_TOPIC
 from shared.contracts.agencies import AgencyConfigured, AgencyPolicies
-from shared.contracts.cases import CaseOpened, DeadlineBreached
+from shared.contracts.cases import CaseOpened, DeadlineBreached, DeadlineBreachWithdrawn
 from shared.db import transaction_memo
 from shared.events import Envelope, new_event
 from shared.inbox import NotReady, Unprocessable
@@ -35,6 +35,10 @@ SERVICE = "casework"
 calendars = calendar_store.CalendarCache()
 BREACHED = Counter("gongkai_deadlines_breached_total", "Due dates passed without a reply",
                    ["agency"])
+# A breach that facts entered later undo; breaches standing = breached_total − withdrawn_total.
+BREACH_WITHDRAWN = Counter("gongkai_deadline_breaches_withdrawn_total",
+                           "Recorded breaches withdrawn: later facts showed the deadline was met",
+                           ["agency"])
 
 
 class Loaded:
@@ -95,6 +99,9 @@ async def _record(conn: AsyncConnection, loaded: Loaded, facts: list[BaseModel],
         return
     await eventstore.append(conn, events, CASES_TOPIC)
     await projection.save(conn, loaded.case, agency, loaded.applicant_name, at)
+    for fact in facts:
+        if isinstance(fact, DeadlineBreachWithdrawn):
+            BREACH_WITHDRAWN.labels(agency).inc()
 
 
 async def on_application_event(conn: AsyncConnection, envelope: Envelope, clock: Clock) -> None:

@@ -30,6 +30,7 @@ EVENTS = {
     "FeeNoticeIssued": "发出收费通知", "FeePaid": "收到信息处理费", "FeeLapsed": "缴费期限届满",
     "ReasonsRequested": "要求说明理由", "CaseWithdrawn": "申请人撤回申请",
     "CaseConcluded": "作出答复（办结）", "DeadlineBreached": "超过答复期限",
+    "DeadlineBreachWithdrawn": "撤销超期记录（后录入的事实表明未超期）",
     "ReviewFiled": "登记行政复议或诉讼", "ReviewDecided": "复议或诉讼结果",
 }
 
@@ -159,6 +160,11 @@ def event_words(entry: dict[str, Any]) -> str:
         detail = OUTCOME_WORDS.get(f.get("outcome", ""), f.get("outcome", ""))
     elif kind == "DeadlineBreached":
         detail = f"答复期限{cn_date(f.get('due_on'))}已过"
+    elif kind == "DeadlineBreachWithdrawn":
+        why = {"due_date_moved": "答复期限已顺延", "clock_stopped": "此前已中止计算期限",
+               "replied_in_time": "答复日期在期限之内"}.get(f.get("reason", ""), "")
+        detail = f"原记录的答复期限{cn_date(f.get('due_on'))}不构成超期" + (
+            f"（{why}）" if why else "")
     elif kind == "ReviewFiled":
         detail = f"{f.get('authority', '')}（编号{f.get('review_id', '')}）"
     on = f.get("on")

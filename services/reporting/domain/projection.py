@@ -17,6 +17,7 @@ from shared.contracts.cases import (
     CaseOpened,
     CaseReceived,
     DeadlineBreached,
+    DeadlineBreachWithdrawn,
     DueDateSet,
     ExtensionApproved,
     FeePaid,
@@ -29,7 +30,7 @@ from shared.events import Envelope
 # The event types that change a report; a replay reads only these.
 RELEVANT = ("AgencyConfigured", "CaseOpened", "CaseReceived", "CaseConcluded", "FeePaid",
             "ReviewFiled", "ReviewDecided", "ProactiveFiguresEntered", "DueDateSet",
-            "ExtensionApproved", "DeadlineBreached")
+            "ExtensionApproved", "DeadlineBreached", "DeadlineBreachWithdrawn")
 
 
 @dataclass
@@ -108,6 +109,8 @@ def apply_fact(ws: WorkingSet, fact: BaseModel, agency: str, event_id: uuid.UUID
             ws.cases[fact.application_id].extended = True
         case DeadlineBreached() if fact.application_id in ws.cases:
             ws.cases[fact.application_id].breached = True
+        case DeadlineBreachWithdrawn() if fact.application_id in ws.cases:
+            ws.cases[fact.application_id].breached = False
         case FeePaid():
             ws.fees[event_id] = FeeRow(event_id, agency, fact.on, fact.amount_yuan)
         case ReviewFiled():
