@@ -98,6 +98,11 @@ def test_a_city_administrator_sees_the_city_and_the_public_sees_published_years(
     public.check("report-public")
     docx = public.page.request.get(public.page.url + "/export?format=docx")
     assert docx.status == 200 and docx.body()[:2] == b"PK"
+    # The version for publication, as a PDF the public downloads from the same page.
+    link = public.page.get_by_role("link", name="公布版（PDF）")
+    assert link.get_attribute("href").endswith("/export?format=pdf")
+    pdf = public.page.request.get(public.page.url + "/export?format=pdf")
+    assert pdf.status == 200 and pdf.body()[:5] == b"%PDF-"
     # A year not yet ended is not public.
     assert public.go("/reports/2026/lc-mzj").status == 404
 

@@ -183,8 +183,8 @@ async def report(request: Request, year: int, agency_id: str) -> HTMLResponse:
 @router.get("/reports/{year}/{agency_id}/export")
 async def report_export(request: Request, year: int, agency_id: str,
                         format: str = "xlsx") -> Response:
-    if format not in ("xlsx", "docx", "csv"):
-        return error(request, 404, "不支持的格式", "可下载的格式为XLSX、DOCX和CSV。")
+    if format not in ("pdf", "xlsx", "docx", "csv"):
+        return error(request, 404, "不支持的格式", "可下载的格式为PDF、XLSX、DOCX和CSV。")
     answer = await request.app.state.services.get(
         "reporting", f"/v1/public/reports/{year}", params={"agency": agency_id, "format": format},
         raw=True, client_address=_client(request))
