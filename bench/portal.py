@@ -38,10 +38,11 @@ async def submit(intake: str, count: int, concurrency: int = 16) -> float:
 
 def staff_token(stack: Any) -> str:
     from shared.auth import Role, issue_token, load_secret
+    from shared.clock import clock_from_setting
 
     # The services' clock starts at 10:00 today (office hours), not at the wall clock.
     return issue_token(load_secret(stack.home), user="bench", agency=AGENCY,
-                       roles=[Role.CASEWORKER], now=datetime.fromisoformat(stack.settings.clock))
+                       roles=[Role.CASEWORKER], now=clock_from_setting(stack.settings.clock).now())
 
 
 def wait_open(stack: Any, count: int, timeout: float = 600) -> float:

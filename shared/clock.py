@@ -40,21 +40,29 @@ class SettableClock:
 
 
 class OffsetClock:
-    """Wall time shifted so that the process starts at a chosen instant (demos, end-to-end runs)."""
+    """Wall time shifted so that it showed `start` at the real instant `anchor` (default: now,
+    when the process starts). Processes given one anchor share one simulated time, also across
+    restarts (demos, end-to-end runs)."""
 
-    def __init__(self, start: datetime, base: Clock | None = None) -> None:
+    def __init__(self, start: datetime, base: Clock | None = None,
+                 anchor: datetime | None = None) -> None:
         self._base = base or SystemClock()
-        self._offset = start.astimezone(UTC) - self._base.now()
+        self._offset = start.astimezone(UTC) - (anchor or self._base.now())
 
     def now(self) -> datetime:
         return self._base.now() + self._offset
 
 
 def clock_from_setting(value: str | None) -> Clock:
-    """GONGKAI_CLOCK: unset for the wall clock, or an ISO instant to start from."""
+    """GONGKAI_CLOCK: unset for the wall clock, or an ISO instant to start from, optionally
+    `@` the Unix time at which it was that instant (`2025-09-22T10:00:00+08:00@1764750000`):
+    without it each process starts its own clock at the instant, so a restarted process's
+    clock runs behind the others'."""
     if not value:
         return SystemClock()
-    start = datetime.fromisoformat(value)
+    instant, _, anchor = value.partition("@")
+    start = datetime.fromisoformat(instant)
     if start.tzinfo is None:
         start = start.replace(tzinfo=SHANGHAI)
-    return OffsetClock(start)
+    return OffsetClock(start, anchor=datetime.fromtimestamp(float(anchor), UTC) if anchor
+                       else None)

@@ -43,7 +43,9 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
     home: Path = tmp_path_factory.mktemp("gongkai")
     # Tests back-date whole histories, so the sweep runs only when a test asks for it.
-    settings = replace(test_settings(home), clock=E2E_START, sweep_seconds=3600.0)
+    # One simulated time for every process of the session, restarted ones included.
+    settings = replace(test_settings(home), clock=f"{E2E_START}@{time.time():.3f}",
+                       sweep_seconds=3600.0)
     stack = Stack(settings, ephemeral=True)
     try:
         stack.start_infrastructure()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -44,7 +45,8 @@ def demo_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from shared.settings import SERVICES
 
     home: Path = tmp_path_factory.mktemp("browser")
-    settings = replace(test_settings(home), clock=BROWSER_START, sweep_seconds=3600.0)
+    settings = replace(test_settings(home), clock=f"{BROWSER_START}@{time.time():.3f}",
+                       sweep_seconds=3600.0)
     stack = Stack(settings, ephemeral=True)
     saved = dict(os.environ)
     os.environ.update(GONGKAI_PUBLIC_RATE="1000")  # journeys submit quickly from one address
