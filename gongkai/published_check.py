@@ -1,12 +1,13 @@
 """`gongkai check-published TOTALS.csv`: check a published table 三 on its own, without a ledger.
 
-An agency whose published tables do not balance (seed 003: 张店区民政局 2020, 一=2, 二=1, but
-(七)=0, 四=0) has no ledger to import, yet the clerk wants to know what is wrong before the
-figures are quoted again. The file is read as the ledger import reads published figures
-(shared/published.py: the same CSV, row names with or without numbering, column labels or keys),
-and checked with the same relations (shared/report_rules.py): per column, 一 + 二 = (七) + 四;
-(七) = the sum of the 21 results; the 总计 column = the sum of the six applicant columns; and,
-for consecutive years in the file, 二 of a year = 四 of the year before.
+An agency whose published tables do not balance (张店区民政局 2020: 一=2, 二=1, but (七)=0,
+四=0; docs/report-format.md#published-reports) has no ledger to import, yet the clerk wants to
+know what is wrong before the figures are quoted again. The file is read as the ledger import
+reads published figures (shared/published.py: the same CSV, row names with or without
+numbering, column labels or keys), and checked with the same relations (shared/report_rules.py):
+per column, 一 + 二 = (七) + 四; (七) = the sum of the 21 results; the 总计 column = the sum of
+the six applicant columns; and, for consecutive years in the file, 二 of a year = 四 of the year
+before.
 
 Output is in Chinese for the clerk, every problem at once. Exit status: 0 when every check
 holds, 1 when one fails, 2 when the file cannot be read.

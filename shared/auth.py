@@ -1,4 +1,5 @@
-"""Staff authentication: HS256 bearer tokens, roles (DOMAIN §1) and the checks handlers make."""
+"""Staff authentication: HS256 bearer tokens, roles (docs/domain.md#actors) and the checks
+handlers make."""
 
 from __future__ import annotations
 

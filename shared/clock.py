@@ -1,4 +1,5 @@
-"""The clock is passed in. Domain code never reads the wall clock (DESIGN invariant 8)."""
+"""The clock is passed in. Domain code never reads the wall clock (invariant 8,
+docs/architecture.md#invariants)."""
 
 from __future__ import annotations
 

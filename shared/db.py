@@ -1,5 +1,6 @@
-"""PostgreSQL wiring: one schema per service on the configured server (DESIGN: no service reads
-another's tables), migrations with alembic, and the tables every service shares in shape."""
+"""PostgreSQL wiring: one schema per service on the configured server (no service reads
+another's tables: docs/architecture.md#services), migrations with alembic, and the tables every
+service shares in shape."""
 
 from __future__ import annotations
 
@@ -119,7 +120,8 @@ def standard_ddl() -> list[str]:
             payload jsonb NOT NULL,
             UNIQUE (stream_id, stream_position)
         )""",
-        # Facts are append-only (DESIGN invariant 4): the database refuses edits too.
+        # Facts are append-only (invariant 4, docs/architecture.md#invariants): the database
+        # refuses edits too.
         """CREATE FUNCTION events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
            BEGIN RAISE EXCEPTION 'events are append-only'; END $$""",
         """CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events

@@ -2,7 +2,7 @@
 
 Every fact crosses service boundaries as an `Envelope` serialised to JSON. Payload types are
 registered with their version; an older version is upcast when read, never rewritten
-(DESIGN invariant 4).
+(invariant 4, docs/architecture.md#invariants).
 """
 
 from __future__ import annotations

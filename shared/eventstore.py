@@ -1,7 +1,8 @@
 """The append-only event store of a writing service, with its transactional outbox.
 
 `append` writes the events and their outbox rows in the caller's transaction, so an event is
-either durably stored *and* queued for Kafka, or neither (DESIGN invariant 1).
+either durably stored *and* queued for Kafka, or neither (invariant 1,
+docs/architecture.md#invariants).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Consuming events exactly once in effect (DESIGN invariant 2).
+"""Consuming events exactly once in effect (invariant 2, docs/architecture.md#invariants).
 
 Each consumed event is stored in the service's inbox in the same transaction as the change it
 causes; an event already in the inbox is skipped, so redelivery, restarts and rebalances change

@@ -16,7 +16,8 @@ log = logging.getLogger(__name__)
 
 
 def producer(bootstrap: str) -> AIOKafkaProducer:
-    # Not idempotent: the embedded broker refuses idempotent producers (DESIGN), and consumers
+    # Not idempotent: the embedded broker refuses idempotent producers
+    # (docs/architecture.md#embedded-stack), and consumers
     # deduplicate by event id anyway.
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap,

@@ -2,7 +2,8 @@
 Pure; in shared/ because two services read them: intake checks them against a ledger about to be
 imported, and reporting (services/reporting/domain/published.py re-exports this module).
 
-Published tables are often inconsistent (seed 003, 张店区 2020: 一=2, 二=1, but (七)=0, 四=0), so
+Published tables are often inconsistent (张店区民政局 2020: 一=2, 二=1, but (七)=0, 四=0; see
+docs/report-format.md#published-reports), so
 they are imported as given and checked, never corrected. CSV, UTF-8 (BOM optional) or GB18030;
 ``#`` lines above the header are comments (say where the figures come from)::
 
@@ -10,8 +11,8 @@ they are imported as given and checked, never corrected. CSV, UTF-8 (BOM optiona
     2019,一、本年新收政府信息公开申请数量,7,,,,,,7
     2019,disclosed,2,0,0,0,0,0,2
 
-``row`` is a row key of REPORT_FORMAT.md or its label, with or without numbering (matched like
-the ledger's outcomes, `shared.tabular.label_key`); headers may also be the
+``row`` is a row key of docs/report-format.md#table-3 or its label, with or without numbering
+(matched like the ledger's outcomes, `shared.tabular.label_key`); headers may also be the
 column labels (自然人 … 总计, 年度, 项目). Empty cells and absent rows are 0. The 总计 column and
 the 三(七) row are read as published, not derived: recomputing them would hide the very errors
 the warnings are for.
@@ -99,7 +100,8 @@ def read_published(data: bytes) -> Figures:
 
 def _relations(year: int, t3: dict[str, dict[str, int]], before: dict[str, int] | None,
                ) -> list[str]:
-    """One warning per broken relation of DOMAIN §8, naming the columns/rows and numbers."""
+    """One warning per broken check relation (docs/report-format.md#checks), naming the
+    columns/rows and numbers."""
     failed: dict[str, list[str]] = {}
     for check in checks(t3, before):
         if check["ok"]:
@@ -132,9 +134,9 @@ def _relations(year: int, t3: dict[str, dict[str, int]], before: dict[str, int] 
 
 def year_results(published: Mapping[int, Mapping[str, Mapping[str, int]]],
                  ) -> dict[int, tuple[int, list[str]]]:
-    """For each year of a published table alone (no ledger): how many relations of DOMAIN §8
-    were checked (the cross-year one when the year before is in the file too) and the warnings
-    about those that fail, in Chinese."""
+    """For each year of a published table alone (no ledger): how many check relations
+    (docs/report-format.md#checks) were checked (the cross-year one when the year before is in
+    the file too) and the warnings about those that fail, in Chinese."""
     results: dict[int, tuple[int, list[str]]] = {}
     for year in sorted(published):
         t3 = _complete(published[year])

@@ -2,8 +2,8 @@
 
 Rows are deleted only after the broker acknowledged them, so a crash between commit and
 publish delays an event but never loses it; the price is a possible duplicate, which consumers
-absorb (DESIGN invariant 2). Publishing from one place at a time keeps the order of each
-stream's events.
+absorb (invariant 2, docs/architecture.md#invariants). Publishing from one place at a time
+keeps the order of each stream's events.
 
 The relay also watches for a broker that lost what it was sent (the embedded broker keeps
 topics in memory and forgets them when it stops). Each relay keeps a marker topic of its own on

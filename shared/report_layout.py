@@ -2,9 +2,10 @@
 grids of cells, and the words of the check relations (勾稽关系). The one owner of both: reporting's
 exports (XLSX, HTML, DOCX, PDF) draw these grids, and the portal's pages draw them too.
 
-Table 三 is laid out as the published form prints it (seeds: 聊城 2019–2023, 祁东 2024): a top-left
-cell with the note on the check relation over three rows and three columns; the column group
-申请人情况 over 自然人, 法人或其他组织 (商业企业 … 其他) and 总计; three levels of row headings
+Table 三 is laid out as the published form prints it (聊城 2019–2023, 祁东 2024:
+docs/report-format.md#published-reports): a top-left cell with the note on the check relation
+over three rows and three columns; the column group 申请人情况 over 自然人, 法人或其他组织
+(商业企业 … 其他) and 总计; three levels of row headings
 (三、本年度办理结果 → （三）不予公开 → 1.属于国家秘密).
 """
 
@@ -42,7 +43,8 @@ SECTIONS: dict[str, str] = {
 # The note the published form prints in table 三's top-left cell, word for word.
 CHECK_NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
 
-# Each relation of DOMAIN §8 in the words of that note (what people read next to a result).
+# Each check relation (docs/report-format.md#checks) in the words of that note (what people
+# read next to a result).
 CHECK_RULES: dict[str, str] = {
     "balance": "第一项加第二项之和，等于第三项加第四项之和",
     "total_is_sum_of_outcomes": "第三项（七）总计，等于21种办理结果之和",
@@ -73,7 +75,7 @@ class Cell:
     kind: Kind = "value"
     rowspan: int = 1
     colspan: int = 1
-    key: str = ""  # body cells: the row's key (REPORT_FORMAT.md), e.g. "withheld.state_secret"
+    key: str = ""  # body cells: the row's key (docs/report-format.md), e.g. "withheld.state_secret"
 
     @property
     def scope(self) -> str:

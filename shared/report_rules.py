@@ -1,6 +1,7 @@
-"""The counting rules and the relations (勾稽关系) of DOMAIN §8 over the tables REPORT_FORMAT.md
-fixes, pure and in memory: reporting builds its documents with them, and intake checks a ledger
-about to be imported (and the figures an agency published before) with the same rules.
+"""The counting rules (docs/domain.md#counting) and the check relations (勾稽关系,
+docs/report-format.md#checks) over the tables of docs/report-format.md, pure and in memory:
+reporting builds its documents with them, and intake checks a ledger about to be imported (and
+the figures an agency published before) with the same rules.
 
 Reporting counts the same way in SQL (services/reporting/adapters/store.py); `year_cells` here
 serves data not yet in the system."""
@@ -66,8 +67,9 @@ def _eq(ok: bool) -> str:
 
 def checks(t3: Mapping[str, Mapping[str, int]], previous_carried_forward: Mapping[str, int] | None,
            ) -> list[dict[str, Any]]:
-    """Every relation of DOMAIN §8 with its result (勾稽关系); `detail` gives the figures in the
-    words of the published form (第一项, 第二项 … as its note numbers the rows)."""
+    """Every check relation (勾稽关系, docs/report-format.md#checks) with its result; `detail`
+    gives the figures in the words of the published form (第一项, 第二项 … as its note numbers the
+    rows)."""
     results: list[dict[str, Any]] = []
     for c in COLUMNS:
         new, over = t3["new"][c], t3["carried_over"][c]

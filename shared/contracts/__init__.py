@@ -1,4 +1,5 @@
-"""Event contracts: the only thing services share (DESIGN: no service reads another's tables).
+"""Event contracts: the only thing services share (no service reads another's tables:
+docs/architecture.md#services).
 
 Importing this package registers every event type.
 """

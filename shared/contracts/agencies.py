@@ -16,7 +16,8 @@ class Office(BaseModel):
 
 
 class AgencyPolicies(BaseModel):
-    """Choices the law leaves to the agency (DOMAIN.md, marked *(policy)*), with their defaults."""
+    """Choices the law leaves to the agency (marked *(policy)* in docs/domain.md), with their
+    defaults."""
 
     online_receipt: Literal["auto", "staff"] = Field(
         "auto", description="Online applications confirmed on submission, or by staff"

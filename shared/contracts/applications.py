@@ -21,7 +21,7 @@ def access_code_hash(application_id: uuid.UUID, code: str) -> str:
 
 
 class ApplicantType(StrEnum):
-    """The six applicant columns of report table 三 (REPORT_FORMAT.md)."""
+    """The six applicant columns of report table 三 (docs/report-format.md#table-3)."""
 
     natural_person = "natural_person"
     commercial_enterprise = "commercial_enterprise"
@@ -32,7 +32,8 @@ class ApplicantType(StrEnum):
 
 
 class Channel(StrEnum):
-    """How the application reached the agency; it decides how the receipt date is fixed (§2)."""
+    """How the application reached the agency; it decides how the receipt date is fixed
+    (docs/domain.md#receipt)."""
 
     in_person = "in_person"
     post_signed = "post_signed"

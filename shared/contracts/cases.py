@@ -55,7 +55,8 @@ def _case_opened_v1(payload: dict) -> dict:
 
 @event_type("CaseReceived", 1)
 class CaseReceived(BaseModel):
-    """The receipt date is fixed: the case counts as new in this date's year (§8)."""
+    """The receipt date is fixed: the case counts as new in this date's year
+    (docs/domain.md#counting)."""
 
     application_id: uuid.UUID
     received_on: date
@@ -188,7 +189,8 @@ class CaseWithdrawn(BaseModel):
 
 @event_type("CaseConcluded", 1)
 class CaseConcluded(BaseModel):
-    """One outcome per application (§5); the reply's issue date (or the lapse) concludes it."""
+    """One outcome per application (docs/domain.md#outcomes); the reply's issue date (or the
+    lapse) concludes it."""
 
     application_id: uuid.UUID
     on: date

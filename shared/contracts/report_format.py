@@ -1,5 +1,5 @@
-"""The annual report tables of 国办公开办函〔2021〕30号 as REPORT_FORMAT.md fixes them: keys and
-official labels, a contract between reporting and everything that reads or imports reports."""
+"""The annual report tables of 国办公开办函〔2021〕30号 as docs/report-format.md fixes them: keys
+and official labels, a contract between reporting and everything that reads or imports reports."""
 
 from __future__ import annotations
 

@@ -79,8 +79,9 @@ async def row(conn: AsyncConnection, application_id: uuid.UUID) -> dict[str, Any
     return _public(found) if found else None
 
 
-# The four queue views (DOMAIN §4: a paused case's clock stands still, so it is neither due
-# soon nor overdue). Filtering happens in SQL so that paging and counts hold at any size.
+# The four queue views (docs/domain.md#the-clock: a paused case's clock stands still, so it is
+# neither due soon nor overdue). Filtering happens in SQL so that paging and counts hold at any
+# size.
 _VIEWS = {
     "open": "received_on IS NOT NULL",
     "paused": "cardinality(paused_by) > 0",

@@ -1,5 +1,5 @@
-"""The 21 outcomes of DOMAIN.md §5 (one leaf row of report table 三 each), with the article a
-reply usually rests on. Staff may state a more precise basis; this is the default."""
+"""The 21 outcomes of docs/domain.md#outcomes (one leaf row of report table 三 each), with the
+article a reply usually rests on. Staff may state a more precise basis; this is the default."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ the header being line 1 when there are no comments; line 0 means the file as a w
 |---|---|---|---|
 | 序号 | line_no | 否 | the clerk's own row number, kept for messages |
 | 受理编号 | case_number | 否 | the agency's own number; unique within the file |
-| 收到申请日期 | received_on | 是 | receipt date (DOMAIN §2); date forms below |
+| 收到申请日期 | received_on | 是 | receipt date (docs/domain.md#receipt); date forms below |
 | 申请方式 | channel | 是 | a channel word below, or the Channel key |
 | 申请人类型 | applicant_type | 是 | one of the six report columns, see below |
 | 申请人 | applicant_name | 是 | name |
@@ -35,10 +35,10 @@ the header being line 1 when there are no comments; line 0 means the file as a w
 - 证件号码: 公民身份号码 for 自然人, 统一社会信用代码 for the five organisation types; other lengths
   (passports, permits) are kept unchecked. A number stored as an Excel number is refused: its last
   digits are already lost.
-- 处理结果: one of the 21 outcome keys (DOMAIN §5) or the report label with or without its
-  numbering: 予以公开, 三(二)部分公开, 属于国家秘密, 本机关不掌握相关政府信息, 逾期不补正,
-  逾期未缴费, 其他 …; 其他处理 (the single (六) row of the 2019/2020 format) is read as 其他.
-  答复日期 is required with it, forbidden without it, and not before 收到申请日期.
+- 处理结果: one of the 21 outcome keys (docs/domain.md#outcomes) or the report label with or
+  without its numbering: 予以公开, 三(二)部分公开, 属于国家秘密, 本机关不掌握相关政府信息,
+  逾期不补正, 逾期未缴费, 其他 …; 其他处理 (the single (六) row of the 2019/2020 format) is read
+  as 其他. 答复日期 is required with it, forbidden without it, and not before 收到申请日期.
 
 Headers match case-insensitively, ignoring spaces and a ``*`` required-marker. An unknown header
 is an error: a misspelt column would otherwise silently drop its data. Dates: 2019-12-05,

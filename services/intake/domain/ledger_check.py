@@ -1,7 +1,8 @@
 """Checking a ledger (台账) before it is imported, the same for the `gongkai import` command and
 the staff console: every problem of the ledger and of the published table-三 figures given with
-it, the warnings where those figures break DOMAIN §8 or differ from what the ledger yields, and
-a summary of what would be imported. Pure: bytes in, a verdict out; nothing is stored."""
+it, the warnings where those figures break a check relation (docs/report-format.md#checks) or
+differ from what the ledger yields, and a summary of what would be imported. Pure: bytes in, a
+verdict out; nothing is stored."""
 
 from __future__ import annotations
 

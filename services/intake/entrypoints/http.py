@@ -56,8 +56,9 @@ def invalid(exc: FieldError) -> Problem:
 
 def accepted_response(accepted: handlers.Accepted) -> JSONResponse:
     if FAULT == "exit_after_commit" and not accepted.replayed:
-        # Fault injection for the tests of DESIGN invariant 1: die after the commit, before the
-        # answer and (very likely) before the relay published. Never set in production.
+        # Fault injection for the tests of invariant 1 (docs/architecture.md#invariants): die
+        # after the commit, before the answer and (very likely) before the relay published.
+        # Never set in production.
         os._exit(70)
     headers = {"Location": f"/v1/applications/{accepted.body['application_id']}"}
     if accepted.replayed:

@@ -110,8 +110,8 @@ async def _accept(store: repository.Store, clock: Clock,
                   form: SubmissionForm | RegistrationForm, facts_of, *,
                   idempotency_key: str | None, actor: str,
                   document: IdDocumentFile | None = None) -> Accepted:
-    """Answer 'accepted' only after the facts are committed (DESIGN invariant 1), with the
-    identity document if one was given."""
+    """Answer 'accepted' only after the facts are committed (invariant 1,
+    docs/architecture.md#invariants), with the identity document if one was given."""
     now = clock.now()
     check_as_of(form, local_date(now))
     request_hash = _request_hash(form, document)

@@ -1,4 +1,5 @@
-"""Formal letters (告知书/答复书, DOMAIN §7): which letter a case fact calls for, and its content.
+"""Formal letters (告知书/答复书, docs/domain.md#letters): which letter a case fact calls for, and
+its content.
 
 Pure: facts in, a `Letter` out. The only I/O is reading templates through the injected
 `TemplateSource`. Dates are the business dates of the facts and the `dated` argument, never the
@@ -14,8 +15,9 @@ Templates and who may change them:
   `<overrides_dir>/_city/legal.yaml` replaces the shipped file. A template places the legal text
   (`{{ basis }}`, `{{ remedy }}`, `{{ legal.fee_payment }}`) but cannot reword it: `compose`
   refuses a letter whose body lacks any of them verbatim.
-- Remedy (§7): replies, abandonment notices and fee notices carry one. A refusal to disclose
-  (withheld.*, and partially_disclosed, whose withheld part is one) decided on or after
+- Remedy (docs/domain.md#remedies): replies, abandonment notices and fee notices carry one. A
+  refusal to disclose (withheld.*, and partially_disclosed, whose withheld part is one) decided
+  on or after
   2024-01-01 gets reconsideration first (行政复议法 2023, Art. 23(1)(4)); every other decision,
   including unable.* and not_processed.* (not refusals to disclose in the statute's terms), and
   refusals decided earlier, gets reconsideration within 60 days or litigation within 6 months.

@@ -1,4 +1,5 @@
-"""The annual report document of REPORT_FORMAT.md and the relations it must satisfy (DOMAIN §8)."""
+"""The annual report document of docs/report-format.md and the check relations it must satisfy
+(docs/report-format.md#checks)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Reporting's HTTP API: the annual report (REPORT_FORMAT.md JSON, or an export), and the
-table 二 figures staff enter."""
+"""Reporting's HTTP API: the annual report (the JSON document of docs/report-format.md, or an
+export), and the table 二 figures staff enter."""
 
 # No `from __future__ import annotations`: FastAPI must see the real types in the closures.
 from datetime import date

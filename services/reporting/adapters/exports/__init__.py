@@ -1,4 +1,4 @@
-"""The annual report document (REPORT_FORMAT.md) exported as JSON, CSV, XLSX, HTML and DOCX.
+"""The annual report document (docs/report-format.md) exported as JSON, CSV, XLSX, HTML and DOCX.
 
 Every exporter takes the JSON document, the agency's display name ("聊城市民政局", or "全市"
 for the city roll-up) and the publication date (the date line under the title and the
