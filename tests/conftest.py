@@ -14,7 +14,8 @@ import pytest
 T = TypeVar("T")
 
 # Every end-to-end process runs on a clock that starts at this instant, so receipt and due
-# dates are the hand-checked ones of DOMAIN.md §3 (received 2025-09-22 → due 2025-10-24).
+# dates are the hand-checked ones of docs/domain.md#working-days (received 2025-09-22 → due
+# 2025-10-24).
 E2E_START = "2025-09-22T10:00:00+08:00"
 
 

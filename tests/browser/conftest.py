@@ -19,7 +19,7 @@ import pytest
 CHROMIUM = os.environ.get("GONGKAI_CHROMIUM", "/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 # A Monday in December 2026: applications received now are due in January 2027, a year whose
-# holiday notice is not out yet (DOMAIN §3: provisional due dates).
+# holiday notice is not out yet (docs/domain.md#provisional-years).
 BROWSER_START = "2026-12-14T09:30:00+08:00"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}

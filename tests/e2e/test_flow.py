@@ -23,7 +23,8 @@ def test_online_application_opens_a_case_is_counted_and_acknowledged(stack):
     found = eventually(lambda: (c := case(stack, "e2e-flow", app_id)) and c["due_on"] and c)
     assert found["status"] == "open"
     assert found["received_on"] == "2025-09-22"
-    # DOMAIN.md §3: received Mon 2025-09-22, +20 working days across National Day → 2025-10-24.
+    # docs/domain.md#working-days: received Mon 2025-09-22, +20 working days across National
+    # Day → 2025-10-24.
     assert found["due_on"] == "2025-10-24"
     assert found["due_provisional"] is False
     assert found["due_basis"]["counted_from"] == "2025-09-22"

@@ -1,5 +1,5 @@
-"""The seed reports of 聊城市民政局 (seeds/000) reproduced through the system from its ledger,
-cell by cell, and the published discrepancy flagged."""
+"""The published reports of 聊城市民政局 (docs/report-format.md#published-reports) reproduced
+through the system from its ledger, cell by cell, and the published discrepancy flagged."""
 
 from __future__ import annotations
 
@@ -62,8 +62,9 @@ def test_the_liaocheng_ledger_reproduces_its_published_reports(stack):
     only(y2021, new=10, disclosed=10, total=10)
     only(report(stack, 2019, AGENCY), new=7, disclosed=2, withheld_law_prohibited=1,
          unable_not_held=3, total=6, carried_forward=1)
-    # By the rules (DOMAIN §8) the December 2019 case is carried over and concluded in 2020;
-    # the published 2020 table (6 new, 6 disclosed, 0 carried over) cannot say both.
+    # By the rules (docs/domain.md#counting) the December 2019 case is carried over and
+    # concluded in 2020; the published 2020 table (6 new, 6 disclosed, 0 carried over) cannot say
+    # both.
     only(report(stack, 2020, AGENCY), new=6, carried_over=1, disclosed=7, total=7)
 
     again = gongkai(stack, "import", str(ledger), "--agency", AGENCY)

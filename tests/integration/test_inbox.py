@@ -1,4 +1,5 @@
-"""Consumers apply each event once in effect, whatever the broker redelivers (invariant 2)."""
+"""Consumers apply each event once in effect, whatever the broker redelivers (invariant 2,
+docs/architecture.md#invariants)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Given facts / when a command / then facts: every rule of DOMAIN.md §2–§6 and every refusal.
+"""Given facts / when a command / then facts: every rule of docs/domain.md (receipt to
+fees) and every refusal.
 
 Dates are hand-counted on the official calendar (2025: National Day holiday 10-01..10-08,
 Saturday 10-11 a working day; 2024: Spring Festival 02-10..02-17, Sunday 02-04 and Sunday
@@ -106,7 +107,7 @@ def types(facts) -> list[str]:
     return [type(f).__name__ for f in facts]
 
 
-# --- receipt (§2) and the reply period (§4) ------------------------------------------------
+# --- receipt and the reply period (docs/domain.md#receipt, docs/domain.md#reply-period) -----
 
 def test_a_submission_opens_a_case_whose_clock_does_not_run_yet():
     s = Story()

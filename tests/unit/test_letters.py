@@ -1,5 +1,6 @@
-"""Letters (DOMAIN §7): every kind built from real case events, composed for 聊城市民政局 (the demo
-city), rendered to PDF and read back; overrides, provisional dates, injection, font, page size."""
+"""Letters (docs/domain.md#letters): every kind built from real case events, composed for
+聊城市民政局 (the demo city), rendered to PDF and read back; overrides, provisional dates,
+injection, font, page size."""
 
 from __future__ import annotations
 

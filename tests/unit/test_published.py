@@ -1,4 +1,5 @@
-"""Published historical table-三 figures: read as given, checked by DOMAIN §8 and the ledger."""
+"""Published historical table-三 figures: read as given, checked by the check relations
+(docs/report-format.md#checks) and the ledger."""
 
 from __future__ import annotations
 
@@ -24,8 +25,8 @@ def published(*lines: str) -> dict:
 
 
 def figures(rows: list[LedgerRow], years: range) -> dict[int, dict]:
-    """What the system counts from ledger rows under DOMAIN §8 (new in the year received,
-    concluded in the year replied, open at 31 Dec carried forward)."""
+    """What the system counts from ledger rows under docs/domain.md#counting (new in the year
+    received, concluded in the year replied, open at 31 Dec carried forward)."""
     out = {}
     for year in years:
         cells: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))

@@ -36,7 +36,8 @@ AGENCY = "聊城市民政局"
 PUBLISHED = date(2024, 1, 17)
 NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
 
-# The published form of table 三 (seeds 000 and 004), written out here by hand: (row, column,
+# The published form of table 三 (聊城 and 祁东, docs/report-format.md#published-reports),
+# written out here by hand: (row, column,
 # text, rowspan, colspan) of every heading cell, counted from the table's top-left cell.
 HEAD = [
     (0, 0, NOTE, 3, 3), (0, 3, "申请人情况", 1, 7),
