@@ -45,12 +45,16 @@ async def erase_stored_events(conn: AsyncConnection, application_ids: Sequence[u
             await conn.execute(text(
                 "UPDATE inbox SET envelope = CAST(:v AS jsonb) WHERE seq = :k"),
                 {"v": json.dumps(after, ensure_ascii=False), "k": seq})
-    # Dead letters are few; only those with an event id are parsed envelopes.
+    # Dead letters are few. Only some are envelopes: an unreadable message is kept as it came,
+    # and notify's sender records "message N".
     dead = (await conn.execute(text(
         "SELECT id, raw FROM dead_letters WHERE event_id IS NOT NULL"))).all()
     for key, raw in dead:
-        envelope = json.loads(raw)
-        if envelope.get("stream_id") not in ids:
+        try:
+            envelope = json.loads(raw)
+        except ValueError:
+            continue
+        if not isinstance(envelope, dict) or envelope.get("stream_id") not in ids:
             continue
         after = {**envelope, "payload": erased(envelope["type"], envelope["payload"])}
         if after != envelope:

@@ -101,7 +101,7 @@ def stack(infra: Any, mailbox: Mailbox) -> Any:
 
 TEST_AGENCIES = ("e2e-flow", "e2e-idem", "e2e-restart", "e2e-bad", "e2e-broker", "e2e-clock",
                  "e2e-other", "e2e-report", "e2e-year", "e2e-seed",
-                 "e2e-notify", "e2e-scale", "e2e-lane", "e2e-iddoc")
+                 "e2e-notify", "e2e-scale", "e2e-lane", "e2e-iddoc", "e2e-late", "e2e-privacy")
 
 
 async def _load_test_city(database_url: str, clock: str | None) -> None:

@@ -94,9 +94,11 @@ def scrub_statements(service: str) -> list[str]:
     return statements
 
 
-# Only a dead letter with an event id is a parsed envelope (the raw text of an unreadable
-# message may be anything); CASE keeps PostgreSQL from casting the others.
-_DEAD_LETTER_TYPE = "(CASE WHEN event_id IS NOT NULL THEN raw::jsonb->>'type' END)"
+# Only a dead letter with an event id whose text is an object is a parsed envelope (the raw
+# text of an unreadable message may be anything; notify's sender records "message N"); CASE
+# keeps PostgreSQL from casting the others.
+_DEAD_LETTER_TYPE = ("(CASE WHEN event_id IS NOT NULL AND raw LIKE '{%' "
+                     "THEN raw::jsonb->>'type' END)")
 
 
 def _cleaned(payload: str, drop: list[str], empty: dict[str, Any]) -> str:

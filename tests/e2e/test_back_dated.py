@@ -15,7 +15,7 @@ from tests.e2e.helpers import auth, case, sms_to
 
 pytestmark = pytest.mark.e2e
 
-AGENCY = "e2e-clock"
+AGENCY = "e2e-late"
 MOBILE = "13655550421"
 DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
 

@@ -22,7 +22,7 @@ from tests.e2e.helpers import application, case, report
 
 pytestmark = pytest.mark.e2e
 
-AGENCY = "e2e-flow"
+AGENCY = "e2e-privacy"
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
@@ -199,6 +199,9 @@ def test_an_erased_applicant_is_gone_from_every_table_and_the_reports_do_not_cha
         try:
             await conn.execute("""INSERT INTO casework.dead_letters (topic, raw, reason)
                                   VALUES ('gongkai.applications', 'not json {', 'unreadable')""")
+            # What notify's sender records for a message it gave up on.
+            await conn.execute("""INSERT INTO notify.dead_letters (topic, event_id, raw, reason)
+                                  VALUES ('messages', gen_random_uuid(), 'message 17', 'x')""")
         finally:
             await conn.close()
     asyncio.run(unreadable_dead_letter())

@@ -90,7 +90,9 @@ async def test_casework_forgets_the_reversible_key_and_the_identity_it_never_nee
         (EVENT, {"id": uuid.uuid4(), "app": APP, "type": "CaseOpened",
                  "p": json.dumps(OPENED_V1, ensure_ascii=False)}),
         (INBOX, {"id": uuid.uuid4(),
-                 "e": envelope("ApplicationSubmitted", SUBMITTED_V1)}))
+                 "e": envelope("ApplicationSubmitted", SUBMITTED_V1)}),
+        (DEAD, {"id": uuid.uuid4(), "raw": envelope("ApplicationSubmitted", SUBMITTED_V1)}),
+        (DEAD, {"id": uuid.uuid4(), "raw": "message 17"}))
     try:
         stored = await everything(engine)
         assert ID not in stored and LEGACY_KEY not in stored and "兴华东路" not in stored
@@ -105,7 +107,9 @@ async def test_reporting_keeps_no_name_contact_or_key_of_an_applicant(infra):
         (INBOX, {"id": uuid.uuid4(), "e": envelope("CaseOpened", OPENED_V1)}),
         (DEAD, {"id": uuid.uuid4(), "raw": envelope("CaseOpened", OPENED_V1)}),
         # An unreadable message is kept as it came: not JSON, so no event id.
-        (DEAD, {"id": None, "raw": "not json {"}))
+        (DEAD, {"id": None, "raw": "not json {"}),
+        # What notify's sender records for a message it gave up on.
+        (DEAD, {"id": uuid.uuid4(), "raw": "message 17"}))
     try:
         stored = await everything(engine)
         for personal in ("张明", "13800138000", LEGACY_KEY, "低保"):

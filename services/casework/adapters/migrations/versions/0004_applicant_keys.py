@@ -40,8 +40,8 @@ def upgrade() -> None:
                    WHERE envelope->>'type' = 'ApplicationSubmitted'""")
     op.execute(f"""UPDATE dead_letters SET raw = jsonb_set(raw::jsonb, '{{payload,applicant}}',
                        (raw::jsonb->'payload'->'applicant') - {dropped})::text
-                   WHERE (CASE WHEN event_id IS NOT NULL THEN raw::jsonb->>'type' END)
-                         = 'ApplicationSubmitted'""")
+                   WHERE (CASE WHEN event_id IS NOT NULL AND raw LIKE '{{%'
+                               THEN raw::jsonb->>'type' END) = 'ApplicationSubmitted'""")
     for statement in scrub_statements("casework"):
         op.execute(statement)
 
