@@ -124,7 +124,7 @@ def _relations(year: int, t3: dict[str, dict[str, int]], before: dict[str, int] 
         failed.setdefault(rule, []).append(detail)
     heading = {
         "balance": f"{year}年公布的表三不平衡（一加二应等于三(七)加四）",
-        "total_is_sum_of_outcomes": f"{year}年公布的三(七)总计不等于21项办理结果之和",
+        "total_is_sum_of_outcomes": f"{year}年公布的三(七)总计不等于{len(OUTCOMES)}项办理结果之和",
         "total_column_is_sum": f"{year}年公布的总计列不等于六类申请人之和",
         "carried_over_equals_previous_carried_forward":
             f"{year}年公布的“二、上年结转”不等于{year - 1}年公布的“四、结转下年度继续办理”",

@@ -17,6 +17,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
+from shared.contracts.outcomes import GROUPS, report_prefix
 from shared.contracts.report_format import (
     APPLICANT_COLUMNS,
     COLUMNS,
@@ -47,21 +48,14 @@ CHECK_NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，
 # read next to a result).
 CHECK_RULES: dict[str, str] = {
     "balance": "第一项加第二项之和，等于第三项加第四项之和",
-    "total_is_sum_of_outcomes": "第三项（七）总计，等于21种办理结果之和",
+    "total_is_sum_of_outcomes": f"第三项（七）总计，等于{len(OUTCOMES)}种办理结果之和",
     "total_column_is_sum": "总计列，等于各类申请人之和",
     "carried_over_equals_previous_carried_forward":
         "第二项上年结转，等于上一年度第四项结转下年度继续办理",
 }
 
 # Table 三's result groups: (heading, outcome key or key prefix), in the form's order.
-RESULT_GROUPS = (
-    ("（一）予以公开", "disclosed"),
-    ("（二）部分公开（区分处理的，只计这一情形，不计其他情形）", "partially_disclosed"),
-    ("（三）不予公开", "withheld."),
-    ("（四）无法提供", "unable."),
-    ("（五）不予处理", "not_processed."),
-    ("（六）其他处理", "other."),
-)
+RESULT_GROUPS = tuple((g.heading, report_prefix(g)) for g in GROUPS.values())
 ROW_HEADING_COLUMNS = 3
 
 Kind = Literal["note", "head", "label", "value"]

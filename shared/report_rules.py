@@ -79,7 +79,7 @@ def checks(t3: Mapping[str, Mapping[str, int]], previous_carried_forward: Mappin
                         "detail": f"{new}＋{over}{_eq(ok)}{done}＋{forward}"})
         leaves = sum(t3[o][c] for o in OUTCOMES)
         results.append({"rule": "total_is_sum_of_outcomes", "column": c, "ok": leaves == done,
-                        "detail": f"（七）总计{done}，21种办理结果之和{leaves}"})
+                        "detail": f"（七）总计{done}，{len(OUTCOMES)}种办理结果之和{leaves}"})
     for r in ROWS:
         parts = sum(t3[r][c] for c in APPLICANT_COLUMNS)
         results.append({"rule": "total_column_is_sum", "row": r, "ok": parts == t3[r]["total"],

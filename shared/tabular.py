@@ -10,6 +10,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from shared.contracts.outcomes import DECLARED
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -60,8 +62,8 @@ def canon(value: object) -> str:
 _NUMBERING = re.compile(
     r"^(?:三(?=\()|\([一二三四五六七]\)|\d+[.、]|[一二三四]、"  # 三(一)  (一)  1.  一、
     r"|(?:不予公开|无法提供|不予处理|其他处理)(?=\d))")  # a group heading before its items
-_SHORT = {"逾期不补正": "other.no_correction", "逾期未缴费": "other.no_fee_payment",
-          "其他处理": "other.other"}  # 2019/2020 format: one row for all of (六)
+# Other words for an outcome (2019/2020 format: one row for all of (六)), as declared with it.
+_SHORT = {canon(alias): o.key for o in DECLARED for alias in o.aliases}
 
 
 def _bare(label: str) -> str:

@@ -3,6 +3,8 @@ and official labels, a contract between reporting and everything that reads or i
 
 from __future__ import annotations
 
+from shared.contracts.outcomes import DECLARED
+
 FORMAT = "gov-info-annual-report/2021"
 
 APPLICANT_COLUMNS: dict[str, str] = {
@@ -15,29 +17,9 @@ APPLICANT_COLUMNS: dict[str, str] = {
 }
 COLUMNS: dict[str, str] = {**APPLICANT_COLUMNS, "total": "总计"}
 
-OUTCOMES: dict[str, str] = {
-    "disclosed": "三(一)予以公开",
-    "partially_disclosed": "三(二)部分公开（区分处理的，只计这一情形，不计其他情形）",
-    "withheld.state_secret": "三(三)1.属于国家秘密",
-    "withheld.law_prohibited": "三(三)2.其他法律行政法规禁止公开",
-    "withheld.security_stability": '三(三)3.危及"三安全一稳定"',
-    "withheld.third_party": "三(三)4.保护第三方合法权益",
-    "withheld.internal_affairs": "三(三)5.属于三类内部事务信息",
-    "withheld.process_info": "三(三)6.属于四类过程性信息",
-    "withheld.enforcement_file": "三(三)7.属于行政执法案卷",
-    "withheld.admin_query": "三(三)8.属于行政查询事项",
-    "unable.not_held": "三(四)1.本机关不掌握相关政府信息",
-    "unable.needs_creation": "三(四)2.没有现成信息需要另行制作",
-    "unable.still_unclear": "三(四)3.补正后申请内容仍不明确",
-    "not_processed.petition": "三(五)1.信访举报投诉类申请",
-    "not_processed.duplicate": "三(五)2.重复申请",
-    "not_processed.publication": "三(五)3.要求提供公开出版物",
-    "not_processed.excessive": "三(五)4.无正当理由大量反复申请",
-    "not_processed.confirm_or_reissue": "三(五)5.要求行政机关确认或重新出具已获取信息",
-    "other.no_correction": "三(六)1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",  # noqa: E501
-    "other.no_fee_payment": "三(六)2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",  # noqa: E501
-    "other.other": "三(六)3.其他",
-}
+# Outcome key → the official label of its leaf row of table 三 (declared in
+# shared/contracts/outcomes.py, one declaration per outcome).
+OUTCOMES: dict[str, str] = {o.key: o.row for o in DECLARED}
 ROWS: dict[str, str] = {
     "new": "一、本年新收政府信息公开申请数量",
     "carried_over": "二、上年结转政府信息公开申请数量",

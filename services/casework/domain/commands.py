@@ -16,20 +16,15 @@ from shared.contracts.cases import (
     ReviewKind,
     ReviewResult,
 )
+from shared.contracts.outcomes import DECLARED
+from shared.contracts.outcomes import GROUNDS as DECLARED_GROUNDS
 
-_REGULATION = "《中华人民共和国政府信息公开条例》"
-# The two outcomes that cover two paragraphs of Art. 36: which paragraph each ground rests on,
-# the ground taken when the decision names none, and the outcome each ground belongs to.
-BASIS_BY_GROUND: dict[str, str] = {
-    "already_public": f"{_REGULATION}第三十六条第（一）项",
-    "provided": f"{_REGULATION}第三十六条第（二）项",
-    "not_exist": f"{_REGULATION}第三十六条第（四）项",
-    "not_responsible": f"{_REGULATION}第三十六条第（五）项",
-}
+# The outcomes that cover two paragraphs of Art. 36 (declared in shared/contracts/outcomes.py):
+# which paragraph each ground rests on, and the grounds of each outcome (the first is the one
+# taken when the decision names none).
+BASIS_BY_GROUND: dict[str, str] = {key: g.basis for key, g in DECLARED_GROUNDS.items()}
 GROUNDS: dict[str, tuple[str, ...]] = {
-    "disclosed": ("provided", "already_public"),
-    "unable.not_held": ("not_exist", "not_responsible"),
-}
+    o.key: tuple(g.key for g in o.grounds) for o in DECLARED if o.grounds}
 MEDIA = ("paper", "electronic")
 DELIVERIES = ("post", "email", "pickup", "online")
 

@@ -44,6 +44,7 @@ from services.casework.domain.deadline import (
     due_date,
 )
 from services.casework.domain.outcomes import BY_LAPSE_ONLY, OUTCOMES
+from shared.contracts import outcomes as declared
 from shared.contracts.applications import (
     ApplicationSubmitted,
     Channel,
@@ -303,7 +304,7 @@ def _withdraw(case: Case, c: Withdraw, ctx: Context) -> list[BaseModel]:
 def _decide(case: Case, c: Decide, ctx: Context) -> list[BaseModel]:
     _check(case, c.on, ctx, STAFF)
     if c.outcome not in OUTCOMES:
-        raise Refused("处理结果不在年度报告规定的21种情形之内", field="outcome", status=422)
+        raise Refused(f"处理结果{declared.refused_outcome_words()}", field="outcome", status=422)
     if c.outcome in BY_LAPSE_ONLY:
         raise Refused("逾期不补正、逾期未缴费由系统按期限届满自动认定", field="outcome")
     if case.status == "awaiting_correction":
@@ -324,17 +325,13 @@ def _reply_details(c: Decide) -> dict[str, Any]:
     grounds = GROUNDS.get(c.outcome, ())
     if c.ground is not None and c.ground not in grounds:
         raise Refused("所选的答复依据与处理结果不符", field="ground", status=422)
-    if c.ground is None and c.outcome == "unable.not_held" and c.responsible_agency.strip():
-        ground = "not_responsible"
-    else:
-        ground = c.ground or (grounds[0] if grounds else None)
+    ground = c.ground or declared.OUTCOMES[c.outcome].default_ground(
+        c.responsible_agency.strip())
     details: dict[str, Any] = {"ground": ground}
     if ground is not None and c.legal_basis is None:
         details["legal_basis"] = BASIS_BY_GROUND[ground]
-    required = {"already_public": [("public_source", "已主动公开信息的获取途径")],
-                "not_responsible": [("responsible_agency", "负责公开该信息的行政机关名称"),
-                                    ("responsible_contact", "该机关的联系方式")]}
-    for name, words in required.get(ground or "", []):
+    required = declared.GROUNDS[ground].requires if ground is not None else ()
+    for name, words in required:
         if not getattr(c, name).strip():
             raise Refused(f"须填写{words}", field=name, status=422)
         details[name] = getattr(c, name).strip()

@@ -21,7 +21,7 @@ the header being line 1 when there are no comments; line 0 means the file as a w
 | 证件号码 | id_number | 否 | 18 characters: checked as 公民身份号码 or 统一社会信用代码 |
 | 联系电话 | phone | 否 | free text |
 | 申请内容 | request | 是 | what was asked |
-| 处理结果 | outcome | 否 | empty = still open; else one of the 21 outcomes, see below |
+| 处理结果 | outcome | 否 | empty = still open; else one of the outcomes, see below |
 | 答复日期 | replied_on | 有结果时 | the reply's issue date (or the day abandonment took effect) |
 | 法律依据 | legal_basis | 否 | free text |
 | 收费金额 | fee_yuan | 否 | yuan, ≥ 0, at most 2 decimals (¥, 元 and commas are ignored) |
@@ -35,7 +35,7 @@ the header being line 1 when there are no comments; line 0 means the file as a w
 - 证件号码: 公民身份号码 for 自然人, 统一社会信用代码 for the five organisation types; other lengths
   (passports, permits) are kept unchecked. A number stored as an Excel number is refused: its last
   digits are already lost.
-- 处理结果: one of the 21 outcome keys (docs/domain.md#outcomes) or the report label with or
+- 处理结果: one of the outcome keys (docs/domain.md#outcomes) or the report label with or
   without its numbering: 予以公开, 三(二)部分公开, 属于国家秘密, 本机关不掌握相关政府信息,
   逾期不补正, 逾期未缴费, 其他 …; 其他处理 (the single (六) row of the 2019/2020 format) is read
   as 其他. 答复日期 is required with it, forbidden without it, and not before 收到申请日期.
@@ -57,6 +57,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from shared.contracts.applications import ApplicantType, Channel
+from shared.contracts.outcomes import refused_outcome_words
 from shared.contracts.report_format import OUTCOMES
 from shared.tabular import (
     FULL_WIDTH,
@@ -191,7 +192,7 @@ def _row(line: int, cells: dict[str, object], today: date,
             bad("id_number")(str(error))
     outcome = label_key(text["outcome"], OUTCOMES) if text["outcome"] else None
     if text["outcome"] and outcome is None:
-        bad("outcome")(f"处理结果“{text['outcome']}”不在年度报告规定的21种情形之内")
+        bad("outcome")(f"处理结果“{text['outcome']}”{refused_outcome_words()}")
     replied = _date(cells["replied_on"], today, bad("replied_on")) if text["replied_on"] \
         else None
     if text["outcome"] and not text["replied_on"]:

@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from shared.clock import SHANGHAI
+from shared.contracts.outcomes import GROUPS
+from shared.contracts.outcomes import OUTCOMES as DECLARED
 from shared.contracts.report_format import OUTCOMES
 from shared.report_layout import CHECK_RULES, check_sentence
 
@@ -18,9 +20,9 @@ QUEUE_VIEWS = {"open": "待办", "due_soon": "即将到期", "overdue": "已逾�
 
 # Outcome key → the report row's words without its numbering (三(三)1. …).
 OUTCOME_WORDS = {k: v.split(")", 1)[-1].lstrip("0123456789.") for k, v in OUTCOMES.items()}
-OUTCOME_GROUPS = {"disclosed": "予以公开", "partially_disclosed": "部分公开",
-                  "withheld": "不予公开", "unable": "无法提供", "not_processed": "不予处理",
-                  "other": "其他处理"}
+OUTCOME_GROUPS = {key: group.label for key, group in GROUPS.items()}
+# What staff may choose in a decision: every outcome but those only the sweep records.
+STAFF_OUTCOMES = {k: v for k, v in OUTCOME_WORDS.items() if not DECLARED[k].by_lapse_only}
 
 EVENTS = {
     "CaseOpened": "登记申请", "CaseReceived": "确认收到申请", "DueDateSet": "答复期限变更",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from services.reporting.domain.report import OUTCOMES
+from shared.contracts.outcomes import GROUPS, leaves
 
 CONDITION = "《中华人民共和国政府信息公开条例》"
 FORMAT_NOTICE = ("《国务院办公厅政府信息与政务公开办公室关于印发〈中华人民共和国政府信息公开工作"
@@ -23,11 +23,6 @@ CHANNEL_WORDS = (("in_person", ("in_person",), "当面申请"),
                  ("letter", ("post_signed", "ordinary_letter"), "信函形式申请"),
                  ("online", ("online",), "网络形式申请"), ("fax", ("fax",), "传真形式申请"),
                  ("email", ("email",), "电子邮件形式申请"))
-
-# The six kinds of result of table 三, as the 总体情况 summarises them.
-RESULT_GROUPS = (("disclosed", "予以公开"), ("partially_disclosed", "部分公开"),
-                 ("withheld", "不予公开"), ("unable", "无法提供"),
-                 ("not_processed", "不予处理"), ("other", "其他处理"))
 
 
 def preamble(doc: dict[str, Any]) -> list[str]:
@@ -72,10 +67,10 @@ def _applications(doc: dict[str, Any]) -> str:
             f"结转下年度继续办理{n['carried_forward']}件。")
     text += _timeliness(doc)
     results = []
-    for prefix, label in RESULT_GROUPS:
-        count = sum(n[key] for key in OUTCOMES if key.split(".")[0] == prefix)
+    for group in GROUPS.values():
+        count = sum(n[key] for key in leaves(group))
         if count:
-            results.append(f"{label}{count}件")
+            results.append(f"{group.label}{count}件")
     if results:
         text += f"办结的申请中，{'，'.join(results)}。"
     reviews = int(doc["table4"]["reconsideration"]["total"])
