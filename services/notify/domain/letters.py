@@ -35,19 +35,38 @@ import stat
 from dataclasses import dataclass, fields, replace
 from datetime import date
 from decimal import Decimal
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 import yaml
 from jinja2 import StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from pydantic import BaseModel
 
+from shared.contracts import cases
 from shared.contracts.agencies import AgencyConfigured
+from shared.contracts.cases import (
+    CaseConcluded,
+    CaseOpened,
+    CaseReceived,
+    CaseWithdrawn,
+    ConsultationStarted,
+    CorrectionReceived,
+    CorrectionRequested,
+    DueDateSet,
+    ExtensionApproved,
+    FeeNoticeIssued,
+    ReasonsRequested,
+)
+from shared.contracts.outcomes import DECLARED, OUTCOMES, reply_letter
+from shared.events import decode_payload
 
 SHIPPED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 RECONSIDERATION_FIRST_SINCE = date(2024, 1, 1)
 REMEDY_KINDS = {"fee_notice": "本通知", "abandonment_notice": "本告知书"}
-REFUSALS = frozenset({"reply_withheld", "reply_partially_disclosed"})
+# The letters of refusals to disclose (docs/domain.md#remedies), as the outcomes declare them.
+REFUSALS = frozenset(o.letter for o in DECLARED if o.group.refusal)
 CHANNELS = {"in_person": "当面提交", "post_signed": "邮寄", "ordinary_letter": "平常信函",
             "online": "网上申请", "fax": "传真", "email": "电子邮件"}
 MEDIA = {"paper": "纸质", "electronic": "电子"}
@@ -139,99 +158,153 @@ class CaseFacts:
     on_the_spot: bool = False
 
 
-# event type → {CaseFacts field: payload key}
-_FOLD: dict[str, dict[str, str]] = {
-    "CaseOpened": {"case_number": "case_number", "applicant_name": "applicant_name",
-                   "applicant_type": "applicant_type", "channel": "channel",
-                   "request_summary": "request_summary", "medium": "medium",
-                   "delivery": "delivery"},
-    "CaseReceived": {"received_on": "received_on"},
-    "DueDateSet": {"due_on": "due_on", "previous_due_on": "previous_due_on"},
-    "CorrectionRequested": {"correction_on": "on", "correction_items": "items",
-                            "correction_period_days": "period_working_days",
-                            "correct_by": "correct_by"},
-    "CorrectionReceived": {"correction_received_on": "on"},
-    "ExtensionApproved": {"extension_on": "on", "extension_days": "working_days",
-                          "extension_reason": "reason"},
-    "ConsultationStarted": {"consultation_on": "on", "consultation_kind": "kind",
-                            "consultation_party": "party", "consultation_answer_by": "answer_by",
-                            "consultation_party_type": "party_type"},
-    "FeeNoticeIssued": {"fee_on": "on", "fee_method": "method", "fee_nth": "nth_this_month",
-                        "fee_pages": "pages", "fee_amount": "amount_yuan", "fee_pay_by": "pay_by",
-                        "fee_pauses_clock": "pauses_clock"},
-    "ReasonsRequested": {"reasons_on": "on", "reasons_note": "note"},
-    "CaseWithdrawn": {"withdrawn_on": "on"},
-    "CaseConcluded": {"concluded_on": "on", "outcome": "outcome", "legal_basis": "legal_basis",
-                      "reply_text": "reply_text", "on_the_spot": "on_the_spot",
-                      "responsible_agency": "responsible_agency",
-                      "responsible_contact": "responsible_contact", "ground": "ground",
-                      "public_source": "public_source", "provided_medium": "medium",
-                      "provided_delivery": "delivery", "form_reason": "form_reason"},
+# Event type → {CaseFacts field: the attribute of the event it takes}. The fold reads the
+# typed event (shared/contracts/cases.py), never a payload's keys: every attribute named here
+# must be a field its type declares, or this module fails at import (`_check_fold`), and
+# tests/unit/test_typed_folds.py runs the fold over an instance of every event type.
+FOLD: dict[type[BaseModel], dict[str, str]] = {
+    CaseOpened: {"case_number": "case_number", "applicant_name": "applicant_name",
+                 "applicant_type": "applicant_type", "channel": "channel",
+                 "request_summary": "request_summary", "medium": "medium",
+                 "delivery": "delivery"},
+    CaseReceived: {"received_on": "received_on"},
+    DueDateSet: {"due_on": "due_on", "previous_due_on": "previous_due_on"},
+    CorrectionRequested: {"correction_on": "on", "correction_items": "items",
+                          "correction_period_days": "period_working_days",
+                          "correct_by": "correct_by"},
+    CorrectionReceived: {"correction_received_on": "on"},
+    ExtensionApproved: {"extension_on": "on", "extension_days": "working_days",
+                        "extension_reason": "reason"},
+    ConsultationStarted: {"consultation_on": "on", "consultation_kind": "kind",
+                          "consultation_party": "party", "consultation_answer_by": "answer_by",
+                          "consultation_party_type": "party_type"},
+    FeeNoticeIssued: {"fee_on": "on", "fee_method": "method", "fee_nth": "nth_this_month",
+                      "fee_pages": "pages", "fee_amount": "amount_yuan", "fee_pay_by": "pay_by",
+                      "fee_pauses_clock": "pauses_clock"},
+    ReasonsRequested: {"reasons_on": "on", "reasons_note": "note"},
+    CaseWithdrawn: {"withdrawn_on": "on"},
+    CaseConcluded: {"concluded_on": "on", "outcome": "outcome", "legal_basis": "legal_basis",
+                    "reply_text": "reply_text", "on_the_spot": "on_the_spot",
+                    "responsible_agency": "responsible_agency",
+                    "responsible_contact": "responsible_contact", "ground": "ground",
+                    "public_source": "public_source", "provided_medium": "medium",
+                    "provided_delivery": "delivery", "form_reason": "form_reason"},
 }
-_TYPES = {f.name: str(f.type) for f in fields(CaseFacts)}
+_FACT_FIELDS = {f.name: f for f in fields(CaseFacts)}
+# The case events by type name, for callers that hold a payload rather than a typed event.
+CASE_EVENTS: dict[str, type[BaseModel]] = {
+    model.__event_type__: model for model in vars(cases).values()
+    if isinstance(model, type) and hasattr(model, "__event_type__")}
 
 
-def _date(value: date | str) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)
+def _check_fold() -> None:
+    for model, reads in FOLD.items():
+        for name, attribute in reads.items():
+            if attribute not in model.model_fields:
+                raise TypeError(f"notify folds {model.__name__}.{attribute}, "
+                                "a field that event type does not declare")
+            if name not in _FACT_FIELDS:
+                raise TypeError(f"notify folds {model.__name__}.{attribute} into CaseFacts.{name}, "
+                                "which does not exist")
 
 
-def _convert(name: str, value: Any) -> Any:
-    kind = _TYPES[name]
+_check_fold()
+
+
+def _plain(name: str, value: Any) -> Any:
+    """A typed event's value as CaseFacts keeps it: enums as their text, lists as tuples, and
+    None as the field's default where the field cannot be None."""
     if value is None:
-        return None if "None" in kind else CaseFacts.__dataclass_fields__[name].default
-    if kind.startswith("date"):
-        return _date(value)
-    if kind.startswith("Decimal"):
-        return Decimal(str(value))
-    if kind.startswith("tuple"):
+        default = _FACT_FIELDS[name].default
+        return default if default is not None else None
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list):
         return tuple(str(v) for v in value)
-    return str(value) if kind.startswith("str") else value
+    return value
 
 
-def evolve_facts(facts: CaseFacts, event_type: str, payload: dict) -> CaseFacts:
-    """Fold one case event (its payload as a dict, JSON or Python values) into the facts."""
-    changes = {name: _convert(name, payload[key])
-               for name, key in _FOLD.get(event_type, {}).items() if key in payload}
-    if event_type == "DueDateSet":
-        basis = payload.get("basis") or {}
-        changes.update(due_provisional=bool(basis.get("provisional")), due_rule=basis.get("rule"))
+def decode(event_type: str, payload: dict[str, Any], version: int | None = None,
+           ) -> BaseModel | None:
+    """A case event's payload (JSON or Python values; `version` None: the current one) as its
+    typed event, upcast if older; None for a type that is no case event."""
+    model = CASE_EVENTS.get(event_type)
+    if model is None:
+        return None
+    current: int = model.__event_version__  # type: ignore[attr-defined]
+    return decode_payload(event_type, current if version is None else version, payload)
+
+
+def fold(facts: CaseFacts, event: BaseModel) -> CaseFacts:
+    """Fold one typed case event into the facts."""
+    changes = {name: _plain(name, getattr(event, attribute))
+               for name, attribute in FOLD.get(type(event), {}).items()}
+    if isinstance(event, DueDateSet):
+        basis = event.basis
+        changes.update(due_provisional=bool(basis and basis.provisional),
+                       due_rule=basis.rule if basis else None)
     return replace(facts, **changes)
 
 
+def evolve_facts(facts: CaseFacts, event_type: str, payload: dict) -> CaseFacts:
+    """Fold one case event given as its type and payload (see `decode`)."""
+    event = decode(event_type, payload)
+    return facts if event is None else fold(facts, event)
+
+
 def reply_kind(outcome: str) -> str:
-    if outcome in ("other.no_correction", "other.no_fee_payment"):
-        return "abandonment_notice"
-    if outcome in ("disclosed", "partially_disclosed"):
-        return f"reply_{outcome}"
-    return {"withheld": "reply_withheld", "unable": "reply_unable",
-            "not_processed": "reply_not_processed"}.get(outcome.split(".")[0], "reply_other")
+    """The letter that tells the applicant of `outcome` (shared/contracts/outcomes.py)."""
+    return reply_letter(outcome)
 
 
-def letters_for(event_type: str, payload: dict, facts_after: CaseFacts) -> list[str]:
-    """The letter kinds an event calls for. An extension's notice is called for by the
+def letters_called_for(event: BaseModel, facts_after: CaseFacts) -> list[str]:
+    """The letter kinds a typed event calls for. An extension's notice is called for by the
     DueDateSet that follows ExtensionApproved (rule "extension"), which carries the new date."""
-    if event_type == "DueDateSet":
-        rule = (payload.get("basis") or {}).get("rule")
-        if rule == "reply_period" and payload.get("previous_due_on") is None:
+    if isinstance(event, DueDateSet):
+        rule = event.basis.rule if event.basis else None
+        if rule == "reply_period" and event.previous_due_on is None:
             return ["acknowledgement"]
         return {"extension": ["extension_notice"],
-                "art35_reasonable_date": ["deferral_notice"]}.get(rule, [])
-    if event_type == "CaseConcluded":
-        return [reply_kind(facts_after.outcome or payload["outcome"])]
-    kind = {"CorrectionRequested": "correction_notice", "ConsultationStarted":
-            "consultation_letter", "FeeNoticeIssued": "fee_notice",
-            "ReasonsRequested": "reasons_request"}.get(event_type)
+                "art35_reasonable_date": ["deferral_notice"]}.get(rule or "", [])
+    if isinstance(event, CaseConcluded):
+        return [reply_kind(facts_after.outcome or event.outcome)]
+    kind = _NOTICES.get(type(event))
     return [kind] if kind else []
 
 
-def letter_date(event_type: str, payload: dict, facts_after: CaseFacts) -> date | None:
+_NOTICES: dict[type[BaseModel], str] = {
+    CorrectionRequested: "correction_notice", ConsultationStarted: "consultation_letter",
+    FeeNoticeIssued: "fee_notice", ReasonsRequested: "reasons_request"}
+
+
+def letters_for(event_type: str, payload: dict, facts_after: CaseFacts) -> list[str]:
+    """`letters_called_for` of an event given as its type and payload."""
+    event = decode(event_type, payload)
+    return [] if event is None else letters_called_for(event, facts_after)
+
+
+def business_date(event: BaseModel) -> date | None:
+    """The business date an event states (`on`), if its type declares one."""
+    on = event.on if "on" in type(event).model_fields else None  # type: ignore[attr-defined]
+    return on if isinstance(on, date) else None
+
+
+def letter_date_of(event: BaseModel, facts_after: CaseFacts) -> date | None:
     """The business date a letter for this event bears; None if the event does not tell
     (the caller then uses the business date of the command that produced it)."""
-    if "on" in payload:
-        return _date(payload["on"])
-    rule = (payload.get("basis") or {}).get("rule")
+    on = business_date(event)
+    if on is not None:
+        return on
+    if not isinstance(event, DueDateSet) or event.basis is None:
+        return None
     return {"reply_period": facts_after.received_on,
-            "extension": facts_after.extension_on}.get(rule)
+            "extension": facts_after.extension_on}.get(event.basis.rule)
+
+
+def letter_date(event_type: str, payload: dict, facts_after: CaseFacts) -> date | None:
+    """`letter_date_of` an event given as its type and payload."""
+    event = decode(event_type, payload)
+    return None if event is None else letter_date_of(event, facts_after)
 
 
 def cn(d: date | None) -> str:
@@ -347,8 +420,9 @@ def compose(kind: str, facts: CaseFacts, agency: AgencyConfigured, dated: date,
         party = "您" if facts.consultation_party_type == "person" else "贵单位"
     medium = facts.provided_medium or facts.medium
     delivery = facts.provided_delivery or facts.delivery
-    ground = facts.ground or {"disclosed": "provided", "unable.not_held": (
-        "not_responsible" if facts.responsible_agency else "not_exist")}.get(facts.outcome or "")
+    declared = OUTCOMES.get(facts.outcome or "")
+    ground = facts.ground or (declared.default_ground(facts.responsible_agency)
+                              if declared else None)
     ctx: dict[str, Any] = {
         "facts": facts, "agency": agency, "dated": dated, "doc": doc,
         "year": (facts.due_on or dated).year,

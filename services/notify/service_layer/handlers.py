@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from prometheus_client import Counter
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notify.adapters import store
@@ -22,7 +23,7 @@ from services.notify.domain.messages import acknowledgement_sms, chinese_date, r
 from shared.clock import Clock, local_date
 from shared.contracts.agencies import AgencyConfigured
 from shared.contracts.applications import Channel
-from shared.contracts.cases import CaseOpened, DueDateSet
+from shared.contracts.cases import CaseConcluded, CaseOpened, DueDateSet
 from shared.db import transaction_memo
 from shared.events import Envelope
 from shared.inbox import NotReady
@@ -93,13 +94,13 @@ class Outgoing:
 async def on_events(conn: AsyncConnection, envelopes: list[Envelope], ctx: Context) -> None:
     """A consumed batch: the cases' histories and recipients read in one query each, each event
     decided as if alone, then the batch's letters and messages written together."""
-    streams = {str(e.payload["application_id"]) for e in envelopes
-               if e.payload.get("application_id")}
+    bodies = [envelope.body() for envelope in envelopes]
+    streams = {case for body in bodies if (case := case_of(body)) is not None}
     histories = await store.cases_events(conn, streams)
     facts = {stream: _facts_by_event(history) for stream, history in histories.items()}
     out = Outgoing(await store.get_recipients(conn, streams))
-    for envelope in envelopes:
-        await _decide(conn, envelope, ctx, facts, out)
+    for envelope, body in zip(envelopes, bodies, strict=True):
+        await _decide(conn, envelope, body, ctx, facts, out)
     await _write(conn, out, ctx)
 
 
@@ -107,9 +108,15 @@ async def on_event(conn: AsyncConnection, envelope: Envelope, ctx: Context) -> N
     await on_events(conn, [envelope], ctx)
 
 
-async def _decide(conn: AsyncConnection, envelope: Envelope, ctx: Context,
+def case_of(fact: BaseModel) -> str | None:
+    """The case (application id) a typed event is about; None for an agency's configuration."""
+    if isinstance(fact, AgencyConfigured):
+        return None
+    return str(fact.application_id)  # type: ignore[attr-defined]  # every case event has one
+
+
+async def _decide(conn: AsyncConnection, envelope: Envelope, fact: BaseModel, ctx: Context,
                   case_facts: dict[str, dict[str, letters.CaseFacts]], out: Outgoing) -> None:
-    fact = envelope.body()
     if isinstance(fact, AgencyConfigured):
         await store.put_agency(conn, fact.agency_id, fact.model_dump(mode="json"))
         return
@@ -120,16 +127,17 @@ async def _decide(conn: AsyncConnection, envelope: Envelope, ctx: Context,
             email=fact.email)
         out.recipients[str(fact.application_id)] = recipient
         out.new_recipients.append(recipient)
-    application_id = getattr(fact, "application_id", None)
-    if application_id is None:
+    case = case_of(fact)
+    if case is None:
         return
+    application_id = fact.application_id  # type: ignore[attr-defined]
     # Every event of the batch is in the inbox already (stored before it is applied).
-    facts = case_facts.get(str(application_id), {}).get(str(envelope.event_id))
+    facts = case_facts.get(case, {}).get(str(envelope.event_id))
     if facts is None:
         raise NotReady(f"event {envelope.event_id} not found in notify's inbox")
-    kinds = letters.letters_for(envelope.type, envelope.payload, facts)
+    kinds = letters.letters_called_for(fact, facts)
     today = ctx.composed_on(envelope)
-    sms = _sms_for(fact, envelope, today)
+    sms = _sms_for(fact, today)
     if not kinds and not sms:
         return
     memo = transaction_memo(conn)  # one read of the agency per consumed batch
@@ -141,7 +149,7 @@ async def _decide(conn: AsyncConnection, envelope: Envelope, ctx: Context,
     recipient = out.recipients.get(str(application_id))
     if agency is None or recipient is None:
         raise NotReady(f"case or agency {envelope.agency} not yet known to notify")
-    dated = letters.letter_date(envelope.type, envelope.payload, facts) or _business_date(envelope)
+    dated = letters.letter_date_of(fact, facts) or _business_date(fact, envelope)
     if not agency.policies.extension_notice_written:
         kinds = [k for k in kinds if k != "extension_notice"]
     for kind in kinds:
@@ -233,17 +241,18 @@ def _facts_by_event(history: list[dict[str, Any]]) -> dict[str, letters.CaseFact
     facts = letters.CaseFacts()
     as_of: dict[str, letters.CaseFacts] = {}
     for envelope in history:
-        facts = letters.evolve_facts(facts, envelope["type"], envelope["payload"])
+        event = letters.decode(envelope["type"], envelope["payload"], envelope.get("version"))
+        if event is not None:
+            facts = letters.fold(facts, event)
         as_of[envelope["event_id"]] = facts
     return as_of
 
 
-def _business_date(envelope: Envelope) -> date:
-    on = envelope.payload.get("on")
-    return date.fromisoformat(on) if on else local_date(envelope.occurred_at)
+def _business_date(fact: BaseModel, envelope: Envelope) -> date:
+    return letters.business_date(fact) or local_date(envelope.occurred_at)
 
 
-def _sms_for(fact: Any, envelope: Envelope, today: date):
+def _sms_for(fact: BaseModel, today: date):
     """(template, maker of (text, template params)) of the SMS an event calls for, if any."""
     if (isinstance(fact, DueDateSet) and fact.basis is not None and fact.previous_due_on is None
             and fact.basis.rule == "reply_period"):
@@ -252,8 +261,8 @@ def _sms_for(fact: Any, envelope: Envelope, today: date):
             acknowledgement_sms(agency, number, received, fact, today),
             {"case_number": number, "received": chinese_date(received),
              "due": chinese_date(fact.due_on)}))
-    if envelope.type == "CaseConcluded":
-        dated = _business_date(envelope)
+    if isinstance(fact, CaseConcluded):
+        dated = fact.on
         return ("reply_sms", lambda agency, number, facts: (
             reply_sms(agency, number, dated),
             {"case_number": number, "replied": chinese_date(dated)}))
