@@ -216,9 +216,10 @@ def token_issue(
     settings = Settings.from_env()
     try:
         roles = [Role(r) for r in role]
-        token = issue_token(load_secret(settings.home.resolve()), user=user, agency=agency,
-                            roles=roles, now=clock_from_setting(settings.clock).now(),
-                            ttl=timedelta(hours=hours))
+        token = issue_token(load_secret(settings.home.resolve(), settings.jwt_secret),
+                            user=user, agency=agency, roles=roles,
+                            now=clock_from_setting(settings.clock).now(),
+                            ttl=timedelta(hours=hours), max_lifetime=settings.token_max_lifetime)
     except ValueError as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None
@@ -284,6 +285,9 @@ def report(
         console.print(f"[red]Unknown format {format!r}; choose one of {', '.join(EXPORTERS)}[/]")
         raise typer.Exit(2)
     settings = Settings.from_env()
+    from shared import cjk_font
+
+    cjk_font.use_font(settings.letter_font)
     body = asyncio.run(_export(_database_url(settings), year, agency, format, settings.clock))
     out.write_bytes(body)
     console.print(f"Wrote {out} ({len(body):,} bytes)")
@@ -357,13 +361,14 @@ def import_ledger(
 
 async def _import(url, clock, agency, rows, data, source, user, home):
     from services.intake.adapters.key_ring import load_ring
+    from services.intake.config import IntakeSettings
     from services.intake.service_layer.ledger_import import import_ledger as run
 
     await migrate("intake", url)
     engine = make_engine(url, "intake")
     try:
         return await run(engine, clock, agency, rows, content=data, source=source, actor=user,
-                         key_ring=load_ring(home))
+                         key_ring=load_ring(home, IntakeSettings.from_env().applicant_key_secrets))
     finally:
         await engine.dispose()
 

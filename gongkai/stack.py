@@ -56,11 +56,14 @@ class Stack:
         for service in SERVICES:
             await migrate(service, self.database_url)
         await kafka.wait_for_broker(self.bootstrap)
-        await kafka.ensure_topics(self.bootstrap, ALL_TOPICS, self.settings.topic_partitions)
-        await kafka.ensure_topics(self.bootstrap, (TOKENS_TOPIC,), partitions=1)
+        replication = self.settings.topic_replication
+        await kafka.ensure_topics(self.bootstrap, ALL_TOPICS, self.settings.topic_partitions,
+                                  replication)
+        await kafka.ensure_topics(self.bootstrap, (TOKENS_TOPIC,), partitions=1,
+                                  replication=replication)
 
     def env(self, service: str) -> dict[str, str]:
-        env = dict(os.environ)
+        env = dict(os.environ)  # env-write: the children inherit this process's environment
         env.update(
             DATABASE_URL=self.database_url,
             KAFKA_BOOTSTRAP_SERVERS=self.bootstrap,
@@ -80,7 +83,7 @@ class Stack:
         if service != "intake":  # the applicant-key secrets are intake's alone (docs/privacy.md)
             env.pop("GONGKAI_APPLICANT_KEY_SECRETS", None)
         env["GONGKAI_TRUSTED_PROXIES"] = ("127.0.0.1" if service != "portal"
-                                          else os.environ.get("GONGKAI_PORTAL_PROXIES", ""))
+                                          else self.settings.portal_proxies)
         if self.postgres is not None:
             env.setdefault("GONGKAI_DEV_SINKS", "1")  # the embedded stack shows what it "sent"
             # The console's development sign-in (demo staff, no identity provider).

@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -45,16 +44,10 @@ def parse_duration(raw: str) -> timedelta:
     return timedelta(seconds=int(found[1]) * unit)
 
 
-@lru_cache(maxsize=8)
-def _parsed_max_lifetime(raw: str | None) -> timedelta:
-    return parse_duration(raw) if raw else DEFAULT_MAX_LIFETIME
-
-
-def max_lifetime() -> timedelta:
-    """The longest a token may be valid (exp − iat), GONGKAI_TOKEN_MAX_LIFETIME (default 12 h).
-    A token issued for longer is refused whatever its signature: a leaked token is worth at
-    most this long, and a revocation need be remembered no longer than this."""
-    return _parsed_max_lifetime(os.environ.get(MAX_LIFETIME_ENV) or None)
+# `max_lifetime` below: the longest a token may be valid (exp − iat), GONGKAI_TOKEN_MAX_LIFETIME
+# (Settings.token_max_lifetime, default 12 h). A token issued for longer is refused whatever its
+# signature: a leaked token is worth at most this long, and a revocation need be remembered no
+# longer than this.
 
 
 class Revocations:
@@ -133,14 +126,15 @@ def _epoch(now: datetime) -> float:
 
 def issue_token(secret: str, *, user: str, agency: str | None, roles: Iterable[Role],
                 now: datetime, ttl: timedelta = timedelta(hours=12), issuer: str = "gongkai",
-                audience: str | None = None) -> str:
+                audience: str | None = None,
+                max_lifetime: timedelta = DEFAULT_MAX_LIFETIME) -> str:
     role_set = frozenset(Role(r) for r in roles)
     if not secret or not user or not role_set or ttl <= timedelta(0):
         raise ValueError("a token needs a secret, a user, at least one role and a positive ttl")
     if not agency and Role.CITY_ADMIN not in role_set:
         raise ValueError("only a city administrator's token may omit the agency")
-    if ttl > max_lifetime():
-        raise ValueError(f"a token may be valid for at most {max_lifetime()} "
+    if ttl > max_lifetime:
+        raise ValueError(f"a token may be valid for at most {max_lifetime} "
                          f"({MAX_LIFETIME_ENV}); the services would refuse a longer one")
     iat = int(_epoch(now))
     claims: dict[str, Any] = {
@@ -161,7 +155,8 @@ def _number(claims: dict[str, Any], name: str) -> float:
 
 
 def verify_token(token: str, *, secret: str, now: datetime, issuer: str = "gongkai",
-                 audience: str | None = None) -> Staff:
+                 audience: str | None = None,
+                 max_lifetime: timedelta = DEFAULT_MAX_LIFETIME) -> Staff:
     if not secret:
         raise ValueError("empty secret")
     if not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS:
@@ -186,13 +181,14 @@ def verify_token(token: str, *, secret: str, now: datetime, issuer: str = "gongk
         raise
     except Exception as exc:  # anything else a hostile token provokes in the library: refused
         raise AuthError(f"malformed token ({type(exc).__name__})") from exc
-    return staff_from_claims(claims, now)
+    return staff_from_claims(claims, now, max_lifetime=max_lifetime)
 
 
 def staff_from_claims(claims: dict[str, Any], now: datetime, *, agency_claim: str = "agency",
-                      roles_claim: str = "roles", revoked: Revocations | None = None) -> Staff:
+                      roles_claim: str = "roles", revoked: Revocations | None = None,
+                      max_lifetime: timedelta = DEFAULT_MAX_LIFETIME) -> Staff:
     """The staff member a verified token names; its times checked against the injected clock,
-    its lifetime against `max_lifetime()`, itself against the revocations (`REVOKED`)."""
+    its lifetime against `max_lifetime`, itself against the revocations (`REVOKED`)."""
     user, agency, raw_roles = claims.get("sub"), claims.get(agency_claim), claims.get(roles_claim)
     if not isinstance(user, str) or not user:
         raise AuthError("empty subject")
@@ -202,7 +198,7 @@ def staff_from_claims(claims: dict[str, Any], now: datetime, *, agency_claim: st
         raise AuthError("expired", user)
     if _number(claims, "nbf") > at + leeway or iat > at + leeway:
         raise AuthError("not yet valid", user)
-    if exp - iat > max_lifetime().total_seconds():
+    if exp - iat > max_lifetime.total_seconds():
         raise AuthError(f"lifetime {exp - iat:.0f} s above the maximum", user)
     why = (REVOKED if revoked is None else revoked).refuses(claims)
     if why:
@@ -220,9 +216,10 @@ def staff_from_claims(claims: dict[str, Any], now: datetime, *, agency_claim: st
     return Staff(user=user, agency=agency, roles=roles)
 
 
-def load_secret(home: Path) -> str:
-    """GONGKAI_JWT_SECRET, else a random secret made once in home/jwt.secret (mode 0600)."""
-    secret = os.environ.get(SECRET_ENV)
+def load_secret(home: Path, configured: str | None = None) -> str:
+    """`configured` (GONGKAI_JWT_SECRET, Settings.jwt_secret), else a random secret made once in
+    home/jwt.secret (mode 0600)."""
+    secret = configured
     if secret:
         if len(secret.encode()) < MIN_SECRET_BYTES:
             raise ValueError(f"{SECRET_ENV} must be at least {MIN_SECRET_BYTES} bytes")
@@ -253,12 +250,14 @@ def file_secret(path: Path) -> str:
 _bearer = HTTPBearer(auto_error=False)
 
 
-def staff_dependency(secret_provider: Callable[[], str],
-                     clock_provider: Callable[[], Clock]) -> Callable[..., Awaitable[Staff]]:
+def staff_dependency(secret_provider: Callable[[], str], clock_provider: Callable[[], Clock],
+                     max_lifetime: timedelta = DEFAULT_MAX_LIFETIME,
+                     ) -> Callable[..., Awaitable[Staff]]:
     """The deployment's own HS256 tokens (`gongkai token issue`)."""
 
     async def verify(token: str) -> Staff:
-        return verify_token(token, secret=secret_provider(), now=clock_provider().now())
+        return verify_token(token, secret=secret_provider(), now=clock_provider().now(),
+                            max_lifetime=max_lifetime)
 
     return bearer_dependency(verify)
 

@@ -6,7 +6,6 @@ report), found the same way everywhere: the file named by an environment variabl
 from __future__ import annotations
 
 import functools
-import os
 import re
 from pathlib import Path
 
@@ -21,12 +20,26 @@ class CJKFontMissing(RuntimeError):
     pass
 
 
+# GONGKAI_LETTER_FONT (Settings.letter_font), set by the composition root (`use_font`).
+CONFIGURED_FONT: Path | None = None
+
+
+def use_font(path: Path | None) -> None:
+    global CONFIGURED_FONT
+    CONFIGURED_FONT = path
+
+
+def cjk_font(configured: Path | None = None) -> tuple[Path, int]:
+    """The font file and, for a collection, the index of its Simplified-Chinese face:
+    `configured`, else the one the composition root set (`use_font`), else the package's."""
+    return _cjk_font(configured or CONFIGURED_FONT)
+
+
 @functools.cache
-def cjk_font(variable: str = "GONGKAI_LETTER_FONT") -> tuple[Path, int]:
-    """The font file and, for a collection, the index of its Simplified-Chinese face."""
+def _cjk_font(configured: Path | None) -> tuple[Path, int]:
     candidates: list[Path] = []
-    if os.environ.get(variable):
-        candidates.append(Path(os.environ[variable]))
+    if configured is not None:
+        candidates.append(configured)
     try:
         import pylopdf_fonts_zh_cn
 
@@ -39,8 +52,8 @@ def cjk_font(variable: str = "GONGKAI_LETTER_FONT") -> tuple[Path, int]:
             return path, _sc_face(path)
     raise CJKFontMissing(
         f"no Chinese font: install the Python package {FONT_PACKAGE} (pip install "
-        f"{FONT_PACKAGE}), or Debian's fonts-noto-cjk, or set {variable} to an .otf/.ttf/.ttc "
-        f"file (looked at: {', '.join(map(str, candidates))})")
+        f"{FONT_PACKAGE}), or Debian's fonts-noto-cjk, or set GONGKAI_LETTER_FONT to an "
+        f".otf/.ttf/.ttc file (looked at: {', '.join(map(str, candidates))})")
 
 
 def _sc_face(path: Path) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.resources import files
@@ -23,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.settings import Settings
 from shared.validation import messages as validation_messages
 
 log = logging.getLogger(__name__)
@@ -181,42 +181,40 @@ class MetricsExposure:
 
     mode: str
     port: int = 0
+    configured_token: str | None = None  # GONGKAI_METRICS_TOKEN
+    home: Path = Path(".gongkai")
 
     def token(self) -> str:
         from shared.auth import file_secret
 
-        token = os.environ.get("GONGKAI_METRICS_TOKEN") or file_secret(
-            Path(os.environ.get("GONGKAI_HOME", ".gongkai")).resolve() / "metrics.token")
+        token = self.configured_token or file_secret(self.home.resolve() / "metrics.token")
         if len(token) < 16:
             raise ValueError("GONGKAI_METRICS_TOKEN must be at least 16 characters")
         return token
 
 
-def metrics_exposure(service: str = "") -> MetricsExposure:
-    mode = os.environ.get("GONGKAI_METRICS", "token").strip().lower() or "token"
+def metrics_exposure(settings: Settings) -> MetricsExposure:
+    mode = settings.metrics
     if mode == "port":
-        raw = os.environ.get("GONGKAI_METRICS_PORT", "")
+        raw = settings.metrics_port
         if not raw.isdigit() or not 0 < int(raw) < 65536:
             raise ValueError("GONGKAI_METRICS=port needs GONGKAI_METRICS_PORT")
         return MetricsExposure("port", port=int(raw))
     if mode not in ("token", "open"):
         raise ValueError(f"GONGKAI_METRICS must be token, port or open, not {mode!r}")
-    return MetricsExposure(mode)
+    return MetricsExposure(mode, configured_token=settings.metrics_token, home=settings.home)
 
 
-def api_docs_enabled() -> bool:
-    """GONGKAI_API_DOCS=0 takes /docs and /openapi.json off a service (default: served)."""
-    return os.environ.get("GONGKAI_API_DOCS", "1").strip() != "0"
-
-
-def install(app: FastAPI, service: str, public: tuple[str, ...] = ()) -> None:
+def install(app: FastAPI, service: str, settings: Settings,
+            public: tuple[str, ...] = ()) -> None:
     """Error handlers, limits, request metrics, /metrics and offline /docs for one service's
     app. `public`: path prefixes anyone may call, rate-limited per client address
-    (GONGKAI_PUBLIC_RATE requests/s, burst 10×)."""
+    (GONGKAI_PUBLIC_RATE requests/s, burst 10×). GONGKAI_API_DOCS=0 takes /docs and
+    /openapi.json off a service (default: served)."""
     from shared.auth import TokenFirst
     from shared.limits import BodyTooLarge, Guard
 
-    rate = float(os.environ.get("GONGKAI_PUBLIC_RATE", "2"))
+    rate = settings.public_rate
     # Outermost first: security headers on every answer; then limits and request metrics;
     # then the token of a staff route, checked before its body is read.
     app.add_middleware(TokenFirst)
@@ -258,7 +256,7 @@ def install(app: FastAPI, service: str, public: tuple[str, ...] = ()) -> None:
         return problem_response(500, "处理请求时发生内部错误，请稍后重试。",
                                 instance=request.url.path)
 
-    exposure = metrics_exposure(service)
+    exposure = metrics_exposure(settings)
     if exposure.mode != "port":
         expected: list[bytes] = []
 
@@ -272,7 +270,7 @@ def install(app: FastAPI, service: str, public: tuple[str, ...] = ()) -> None:
                                         headers={"WWW-Authenticate": "Bearer"})
             return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-    if not api_docs_enabled():
+    if not settings.api_docs:
         pages = {app.openapi_url, app.docs_url, app.redoc_url,
                  app.swagger_ui_oauth2_redirect_url}
         app.router.routes[:] = [r for r in app.router.routes

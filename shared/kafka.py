@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -29,10 +28,10 @@ def producer(bootstrap: str) -> AIOKafkaProducer:
 
 
 async def ensure_topics(bootstrap: str, topics: tuple[str, ...], partitions: int,
-                        replication: int | None = None) -> list[str]:
-    """Create missing topics (replication from GONGKAI_TOPIC_REPLICATION: 1 on the embedded
-    broker, 3 in production); returns the ones that had to be created."""
-    replication = replication or int(os.environ.get("GONGKAI_TOPIC_REPLICATION", "1"))
+                        replication: int = 1) -> list[str]:
+    """Create missing topics (`replication`: Settings.topic_replication, from
+    GONGKAI_TOPIC_REPLICATION: 1 on the embedded broker, 3 in production); returns the ones that
+    had to be created."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:

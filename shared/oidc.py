@@ -9,13 +9,19 @@ GONGKAI_OIDC_AGENCY_CLAIM (default gongkai_agency), GONGKAI_OIDC_ROLES_CLAIM (go
 from __future__ import annotations
 
 import asyncio
-import os
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import jwt
 
-from shared.auth import MAX_TOKEN_CHARS, AuthError, Staff, staff_from_claims
+from shared.auth import (
+    DEFAULT_MAX_LIFETIME,
+    MAX_TOKEN_CHARS,
+    AuthError,
+    Staff,
+    staff_from_claims,
+)
+from shared.settings import Settings
 
 ALGORITHMS = ["RS256", "ES256"]  # asymmetric only: an HS256 token could be forged with the key
 
@@ -27,19 +33,23 @@ class OidcVerifier:
     jwks_url: str
     agency_claim: str = "gongkai_agency"
     roles_claim: str = "gongkai_roles"
+    max_lifetime: timedelta = DEFAULT_MAX_LIFETIME
 
     def __post_init__(self) -> None:
         self._keys = jwt.PyJWKClient(self.jwks_url, cache_keys=True, lifespan=3600, timeout=10)
 
     @classmethod
-    def from_env(cls) -> OidcVerifier | None:
-        issuer = os.environ.get("GONGKAI_OIDC_ISSUER")
-        if not issuer:
+    def from_settings(cls, settings: Settings) -> OidcVerifier | None:
+        if not settings.oidc_issuer:
             return None
-        return cls(issuer=issuer, audience=os.environ["GONGKAI_OIDC_AUDIENCE"],
-                   jwks_url=os.environ["GONGKAI_OIDC_JWKS_URL"],
-                   agency_claim=os.environ.get("GONGKAI_OIDC_AGENCY_CLAIM", "gongkai_agency"),
-                   roles_claim=os.environ.get("GONGKAI_OIDC_ROLES_CLAIM", "gongkai_roles"))
+        if not settings.oidc_audience:
+            raise KeyError("GONGKAI_OIDC_AUDIENCE")
+        if not settings.oidc_jwks_url:
+            raise KeyError("GONGKAI_OIDC_JWKS_URL")
+        return cls(issuer=settings.oidc_issuer, audience=settings.oidc_audience,
+                   jwks_url=settings.oidc_jwks_url, agency_claim=settings.oidc_agency_claim,
+                   roles_claim=settings.oidc_roles_claim,
+                   max_lifetime=settings.token_max_lifetime)
 
     def verify(self, token: str, now: datetime) -> Staff:
         if not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS:
@@ -72,7 +82,7 @@ class OidcVerifier:
             raise AuthError(f"malformed token ({type(exc).__name__})") from exc
         claims.setdefault("nbf", claims["iat"])
         return staff_from_claims(claims, now, agency_claim=self.agency_claim,
-                                 roles_claim=self.roles_claim)
+                                 roles_claim=self.roles_claim, max_lifetime=self.max_lifetime)
 
     async def verify_async(self, token: str, now: datetime) -> Staff:
         # Fetching the JWKS (first use, key rotation) is blocking I/O: keep it off the loop.

@@ -75,8 +75,10 @@ _DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 class Relay:
-    def __init__(self, service: str, engine: AsyncEngine, dsn: str, bootstrap: str) -> None:
+    def __init__(self, service: str, engine: AsyncEngine, dsn: str, bootstrap: str, *,
+                 replication: int = 1) -> None:
         self.service = service
+        self.replication = replication
         self.engine = engine
         self.dsn = dsn
         self.bootstrap = bootstrap
@@ -214,7 +216,8 @@ class Relay:
         state = await conn.fetch("SELECT topic, published FROM relay_state")
         requeued = {r["topic"]: await self._requeue(conn, r["topic"], r["published"])
                     for r in state if r["published"] > 0}
-        await kafka.ensure_topics(self.bootstrap, (self.marker,), partitions=1)
+        await kafka.ensure_topics(self.bootstrap, (self.marker,), partitions=1,
+                                  replication=self.replication)
         return requeued
 
     async def _requeue(self, conn: asyncpg.Connection, topic: str, published: int) -> int:

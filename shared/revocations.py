@@ -75,8 +75,10 @@ class RevocationFeed:
     everything there was at the start has been read."""
 
     def __init__(self, service: str, bootstrap: str,
-                 revocations: Revocations = REVOKED, max_wait_ms: int = 200) -> None:
+                 revocations: Revocations = REVOKED, max_wait_ms: int = 200,
+                 replication: int = 1) -> None:
         self.service, self.bootstrap = service, bootstrap
+        self.replication = replication
         self.revocations = revocations
         self.max_wait_ms = max_wait_ms
         self.caught_up = asyncio.Event()
@@ -94,7 +96,8 @@ class RevocationFeed:
                 await asyncio.sleep(1.0)
 
     async def _follow(self) -> None:
-        await kafka.ensure_topics(self.bootstrap, (TOKENS_TOPIC,), partitions=1)
+        await kafka.ensure_topics(self.bootstrap, (TOKENS_TOPIC,), partitions=1,
+                                  replication=self.replication)
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
             auto_offset_reset="earliest", fetch_max_wait_ms=self.max_wait_ms,

@@ -43,12 +43,13 @@ class Runtime:
         self.clock = clock or clock_from_setting(settings.clock)
         self.engine = make_engine(database_url, service)
         self.dsn = plain_url(database_url)
-        self.secret = load_secret(settings.home)
+        self.secret = load_secret(settings.home, settings.jwt_secret)
         # FastAPI dependency: the authenticated staff member of a request (401 otherwise), by
         # the deployment's own tokens or, when configured, an OIDC provider's.
-        oidc = OidcVerifier.from_env()
+        oidc = OidcVerifier.from_settings(settings)
         self.staff = (bearer_dependency(lambda token: oidc.verify_async(token, self.clock.now()))
-                      if oidc else staff_dependency(lambda: self.secret, lambda: self.clock))
+                      if oidc else staff_dependency(lambda: self.secret, lambda: self.clock,
+                                                    settings.token_max_lifetime))
         self.database_url = database_url
         self.pool: asyncpg.Pool | None = None
         self._pool_size = 0
@@ -62,7 +63,8 @@ class Runtime:
         self._tasks: list[asyncio.Task[None]] = []
         # Every process follows the revoked tokens itself (no consumer group: each needs all).
         self.revocations = RevocationFeed(service, bootstrap,
-                                          max_wait_ms=settings.reference_fetch_max_wait_ms)
+                                          max_wait_ms=settings.reference_fetch_max_wait_ms,
+                                          replication=settings.topic_replication)
         self.loop("revocations", self.revocations.run)
 
     def pooled(self, size: int = 8) -> None:
@@ -70,7 +72,8 @@ class Runtime:
         self._pool_size = size
 
     def publishes(self) -> None:
-        self.relay = Relay(self.service, self.engine, self.dsn, self.bootstrap)
+        self.relay = Relay(self.service, self.engine, self.dsn, self.bootstrap,
+                           replication=self.settings.topic_replication)
         self.loop("relay", self.relay.run)
 
     def consumes(self, topic: str, apply: Apply, apply_many: ApplyMany | None = None, *,
@@ -164,8 +167,11 @@ class Runtime:
         self._loops.append((name, run))
 
     async def start(self) -> None:
-        await kafka.ensure_topics(self.bootstrap, ALL_TOPICS, self.settings.topic_partitions)
-        await kafka.ensure_topics(self.bootstrap, (TOKENS_TOPIC,), partitions=1)
+        replication = self.settings.topic_replication
+        await kafka.ensure_topics(self.bootstrap, ALL_TOPICS, self.settings.topic_partitions,
+                                  replication)
+        await kafka.ensure_topics(self.bootstrap, (TOKENS_TOPIC,), partitions=1,
+                                  replication=replication)
         if self._pool_size:
             self.pool = await make_pool(self.database_url, self.service, self._pool_size)
         for step in self._before_start:

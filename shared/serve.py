@@ -26,17 +26,14 @@ def configure_logging(level: str) -> None:
 TRUSTED_PROXIES_ENV = "GONGKAI_TRUSTED_PROXIES"
 
 
-def trusted_proxies(environ: dict[str, str] | None = None) -> list[str]:
+def trusted_proxies(raw: str) -> list[str]:
     """The addresses (IPs or CIDRs) whose X-Forwarded-For (and -Proto) is believed:
     GONGKAI_TRUSTED_PROXIES, comma-separated; else uvicorn's FORWARDED_ALLOW_IPS, which the
     deploy files set; else none, and the client is the connection's peer. uvicorn's own default
     (loopback) is never used: on one machine every local process, not only the portal, could
     name any address it liked and get a fresh rate-limit bucket with each request. Names and
-    "*" are refused, since a typo would otherwise quietly trust nobody or everybody."""
-    environ = os.environ if environ is None else environ
-    raw = environ.get(TRUSTED_PROXIES_ENV)
-    if raw is None:
-        raw = environ.get("FORWARDED_ALLOW_IPS", "")
+    "*" are refused, since a typo would otherwise quietly trust nobody or everybody.
+    `raw`: the setting (`Settings.trusted_proxies`, which falls back to FORWARDED_ALLOW_IPS)."""
     entries = [e.strip() for e in raw.split(",") if e.strip()]
     for entry in entries:
         try:
@@ -52,15 +49,16 @@ def trusted_proxies(environ: dict[str, str] | None = None) -> list[str]:
 def serve(service: str) -> None:
     settings = Settings.from_env()
     configure_logging(settings.log_level)
-    proxies = trusted_proxies()
+    proxies = trusted_proxies(settings.trusted_proxies)
     from shared.http import metrics_exposure
 
-    metrics = metrics_exposure(service)
+    metrics = metrics_exposure(settings)
     # Several worker processes share the port (uvicorn's supervisor restarts a dead one). Each
     # is a full instance: consumers share partitions, one relay at a time publishes.
-    workers = int(os.environ.get(f"GONGKAI_{service.upper()}_WORKERS", "1"))
+    workers = settings.workers_of(service)
     if workers > 1:
-        os.environ["GONGKAI_SERVICE"] = service  # read by worker_app in each worker process
+        # Written for the worker processes uvicorn starts (each reads its settings afresh).
+        os.environ["GONGKAI_SERVICE"] = service  # env-write: read by worker_app
         app = "shared.serve:worker_app"
     else:
         app = importlib.import_module(f"services.{service}.bootstrap").create_app(settings)
@@ -68,7 +66,7 @@ def serve(service: str) -> None:
         app,
         factory=workers > 1,
         workers=workers,
-        host=os.environ.get("GONGKAI_HOST", "127.0.0.1"),
+        host=settings.host,
         port=settings.ports[service],
         log_level=settings.log_level.lower(),
         access_log=False,
@@ -99,5 +97,6 @@ def worker_app():
     """The app of one of several worker processes (they start afresh, without our logging)."""
     settings = Settings.from_env()
     configure_logging(settings.log_level)
-    service = os.environ["GONGKAI_SERVICE"]
+    service = settings.worker_service
+    assert service, "worker_app runs only in the worker processes serve() starts"
     return importlib.import_module(f"services.{service}.bootstrap").create_app(settings)

@@ -1,9 +1,16 @@
-"""Configuration from the environment. Unset infrastructure variables mean the embedded default."""
+"""Configuration from the environment. Unset infrastructure variables mean the embedded default.
+
+The one place the common environment variables are read (README: Configuration): each process
+reads `Settings.from_env()` once at its composition root and passes what a part needs to it.
+A service's own variables are read the same way by its own settings module
+(services/intake/config.py, services/notify/config.py, services/portal/config.py)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 SERVICES = ("intake", "casework", "reporting", "notify")
@@ -12,8 +19,8 @@ DEFAULT_PORTS = {"intake": 8081, "casework": 8082, "reporting": 8083, "notify": 
                  "portal": 8080}
 
 
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
     return int(raw) if raw else default
 
 
@@ -34,21 +41,80 @@ class Settings:
     clock: str | None = None
     log_level: str = "INFO"
     sweep_seconds: float = 30.0
+    topic_replication: int = 1
+    # Staff identities: our own key (unset: made once in GONGKAI_HOME/jwt.secret) or an OIDC
+    # provider's tokens; the longest a token may be valid (raw, e.g. "12h").
+    jwt_secret: str | None = None
+    token_max_lifetime_raw: str | None = None
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks_url: str | None = None
+    oidc_agency_claim: str = "gongkai_agency"
+    oidc_roles_claim: str = "gongkai_roles"
+    # HTTP edges: /metrics exposure (token, port or open), /docs, public rate, client addresses.
+    metrics: str = "token"
+    metrics_port: str = ""
+    metrics_token: str | None = None
+    api_docs: bool = True
+    public_rate: float = 2.0
+    # GONGKAI_TRUSTED_PROXIES, else uvicorn's FORWARDED_ALLOW_IPS (raw; shared/serve.py checks it).
+    trusted_proxies: str = ""
+    portal_proxies: str = ""
+    host: str = "127.0.0.1"
+    workers: dict[str, int] = field(default_factory=dict)
+    # Set by shared/serve.py for the worker processes of a service it starts.
+    worker_service: str | None = None
+    # The CJK font file for letters and report PDFs (unset: the font package's).
+    letter_font: Path | None = None
+
+    @property
+    def token_max_lifetime(self) -> timedelta:
+        from shared.auth import DEFAULT_MAX_LIFETIME, parse_duration
+
+        raw = self.token_max_lifetime_raw
+        return parse_duration(raw) if raw else DEFAULT_MAX_LIFETIME
+
+    def workers_of(self, service: str) -> int:
+        return self.workers.get(service, 1)
 
     @classmethod
-    def from_env(cls) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        proxies = env.get("GONGKAI_TRUSTED_PROXIES")
+        if proxies is None:
+            proxies = env.get("FORWARDED_ALLOW_IPS", "")
         return cls(
-            database_url=os.environ.get("DATABASE_URL") or None,
-            kafka_bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None,
-            home=Path(os.environ.get("GONGKAI_HOME", ".gongkai")),
-            topic_partitions=_int("GONGKAI_TOPIC_PARTITIONS", 4),
-            fetch_max_wait_ms=_int("GONGKAI_FETCH_MAX_WAIT_MS", 10),
-            reference_fetch_max_wait_ms=_int("GONGKAI_REFERENCE_FETCH_MAX_WAIT_MS", 500),
-            idle_fetch_max_wait_ms=_int("GONGKAI_IDLE_FETCH_MAX_WAIT_MS", 100),
-            ports={s: _int(f"GONGKAI_{s.upper()}_PORT", p) for s, p in DEFAULT_PORTS.items()},
-            clock=os.environ.get("GONGKAI_CLOCK") or None,
-            log_level=os.environ.get("GONGKAI_LOG_LEVEL", "INFO"),
-            sweep_seconds=float(os.environ.get("GONGKAI_SWEEP_SECONDS", "30")),
+            database_url=env.get("DATABASE_URL") or None,
+            kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS") or None,
+            home=Path(env.get("GONGKAI_HOME", ".gongkai")),
+            topic_partitions=_int(env, "GONGKAI_TOPIC_PARTITIONS", 4),
+            fetch_max_wait_ms=_int(env, "GONGKAI_FETCH_MAX_WAIT_MS", 10),
+            reference_fetch_max_wait_ms=_int(env, "GONGKAI_REFERENCE_FETCH_MAX_WAIT_MS", 500),
+            idle_fetch_max_wait_ms=_int(env, "GONGKAI_IDLE_FETCH_MAX_WAIT_MS", 100),
+            ports={s: _int(env, f"GONGKAI_{s.upper()}_PORT", p) for s, p in DEFAULT_PORTS.items()},
+            clock=env.get("GONGKAI_CLOCK") or None,
+            log_level=env.get("GONGKAI_LOG_LEVEL", "INFO"),
+            sweep_seconds=float(env.get("GONGKAI_SWEEP_SECONDS", "30")),
+            topic_replication=_int(env, "GONGKAI_TOPIC_REPLICATION", 1),
+            jwt_secret=env.get("GONGKAI_JWT_SECRET") or None,
+            token_max_lifetime_raw=env.get("GONGKAI_TOKEN_MAX_LIFETIME") or None,
+            oidc_issuer=env.get("GONGKAI_OIDC_ISSUER") or None,
+            oidc_audience=env.get("GONGKAI_OIDC_AUDIENCE") or None,
+            oidc_jwks_url=env.get("GONGKAI_OIDC_JWKS_URL") or None,
+            oidc_agency_claim=env.get("GONGKAI_OIDC_AGENCY_CLAIM", "gongkai_agency"),
+            oidc_roles_claim=env.get("GONGKAI_OIDC_ROLES_CLAIM", "gongkai_roles"),
+            metrics=env.get("GONGKAI_METRICS", "token").strip().lower() or "token",
+            metrics_port=env.get("GONGKAI_METRICS_PORT", ""),
+            metrics_token=env.get("GONGKAI_METRICS_TOKEN") or None,
+            api_docs=env.get("GONGKAI_API_DOCS", "1").strip() != "0",
+            public_rate=float(env.get("GONGKAI_PUBLIC_RATE", "2")),
+            trusted_proxies=proxies,
+            portal_proxies=env.get("GONGKAI_PORTAL_PROXIES", ""),
+            host=env.get("GONGKAI_HOST", "127.0.0.1"),
+            workers={s: _int(env, f"GONGKAI_{s.upper()}_WORKERS", 1) for s in DEFAULT_PORTS},
+            worker_service=env.get("GONGKAI_SERVICE") or None,
+            letter_font=Path(env["GONGKAI_LETTER_FONT"]) if env.get("GONGKAI_LETTER_FONT")
+            else None,
         )
 
     def require_infrastructure(self) -> tuple[str, str]:

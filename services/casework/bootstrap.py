@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         redoc_url=None,
     )
     app.state.runtime = runtime
-    http.install(app, SERVICE, public=("/v1/status",))
+    http.install(app, SERVICE, runtime.settings, public=("/v1/status",))
     app.include_router(runtime.health_router())
     app.include_router(dead_letters.router(runtime))
     app.include_router(router(runtime))

@@ -9,8 +9,10 @@ from fastapi import FastAPI
 
 from services.intake.adapters.key_ring import load_ring
 from services.intake.adapters.repository import Store, forget_old_idempotency_records
+from services.intake.config import IntakeSettings
 from services.intake.domain.id_document import FIELD, too_large
-from services.intake.entrypoints.forms import max_bytes_from_env, max_form_bytes
+from services.intake.entrypoints import http as intake_http
+from services.intake.entrypoints.forms import max_form_bytes
 from services.intake.entrypoints.http import router, staff_router
 from services.intake.entrypoints.id_document import document_router, form_router
 from services.intake.entrypoints.ledger import UPLOADS as LEDGER_UPLOADS
@@ -24,8 +26,11 @@ SERVICE = "intake"
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
+               intake: IntakeSettings | None = None) -> FastAPI:
     runtime = runtime or Runtime(SERVICE, settings or Settings.from_env())
+    intake = intake or IntakeSettings.from_env()
+    intake_http.FAULT = intake.fault
     runtime.publishes()
     runtime.pooled()
     app = FastAPI(
@@ -38,7 +43,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.runtime = runtime
 
-    key_ring = load_ring(runtime.settings.home)
+    key_ring = load_ring(runtime.settings.home, intake.applicant_key_secrets)
 
     async def open_directory() -> None:
         app.state.store = Store(runtime.pool, key_ring)
@@ -46,11 +51,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     runtime.before_start(open_directory)
     runtime.loop("forget", lambda: _forget_forever(runtime))
     app.add_middleware(SubmitLane)  # inside the limits and metrics that install() adds
-    http.install(app, SERVICE, public=("/v1/applications", "/v1/status"))
+    http.install(app, SERVICE, runtime.settings, public=("/v1/applications", "/v1/status"))
     # A form with the identity document may be as large as the document's limit plus the
     # rest of the form, a ledger import as its own limit; every other body keeps the limit
     # install() sets.
-    max_bytes = max_bytes_from_env()
+    max_bytes = intake.id_document_max_bytes
     limits.allow_uploads(app, *(
         limits.Upload(path, max_form_bytes(max_bytes), FIELD, too_large(max_bytes))
         for path in ("/v1/applications", "/v1/registrations")), *LEDGER_UPLOADS)

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
 
+from services.notify.adapters import pdf
 from services.notify.adapters.channels import DevEmail, DevSms, ProviderSms, SmtpEmail
+from services.notify.config import NotifySettings, Smtp
 from services.notify.domain import letters
 from services.notify.entrypoints.http import router
 from services.notify.service_layer import handlers, sending
@@ -25,15 +24,11 @@ SERVICE = "notify"
 log = logging.getLogger(__name__)
 
 
-def _email_channel():
-    host = os.environ.get("GONGKAI_SMTP_HOST")
-    if not host:
+def _email_channel(smtp: Smtp | None):
+    if smtp is None:
         return DevEmail()
-    return SmtpEmail(host=host, port=int(os.environ.get("GONGKAI_SMTP_PORT", "25")),
-                     sender=os.environ.get("GONGKAI_SMTP_FROM", "gongkai@localhost"),
-                     user=os.environ.get("GONGKAI_SMTP_USER") or None,
-                     password=os.environ.get("GONGKAI_SMTP_PASSWORD") or None,
-                     starttls=os.environ.get("GONGKAI_SMTP_STARTTLS") == "1")
+    return SmtpEmail(host=smtp.host, port=smtp.port, sender=smtp.sender, user=smtp.user,
+                     password=smtp.password, starttls=smtp.starttls)
 
 
 DEV_SINKS_ENV = "GONGKAI_DEV_SINKS"
@@ -43,16 +38,18 @@ DEV_SINKS_ENV = "GONGKAI_DEV_SINKS"
 _PRODUCTION_IDENTITY = ("GONGKAI_JWT_SECRET", "GONGKAI_OIDC_ISSUER")
 
 
-def dev_sinks_enabled(environ: Mapping[str, str] = os.environ) -> bool:
+def dev_sinks_enabled(requested: bool, settings: Settings) -> bool:
     """Development mode: `/v1/dev/sms` and `/v1/dev/email` exist (for staff tokens only).
 
     It takes both an explicit GONGKAI_DEV_SINKS=1 (the embedded stack sets it) and a
     development identity setup: with GONGKAI_JWT_SECRET or an identity provider configured —
     a production configuration — the setting is ignored, loudly, so that a development
     environment file copied to production cannot open the sinks."""
-    if environ.get(DEV_SINKS_ENV) != "1":
+    if not requested:
         return False
-    production = [name for name in _PRODUCTION_IDENTITY if environ.get(name)]
+    configured = {"GONGKAI_JWT_SECRET": settings.jwt_secret,
+                  "GONGKAI_OIDC_ISSUER": settings.oidc_issuer}
+    production = [name for name in _PRODUCTION_IDENTITY if configured[name]]
     if production:
         log.warning("%s=1 ignored: %s is set, a production configuration; the development "
                     "sinks stay closed", DEV_SINKS_ENV, " and ".join(production))
@@ -61,11 +58,14 @@ def dev_sinks_enabled(environ: Mapping[str, str] = os.environ) -> bool:
     return True
 
 
-def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
+               notify: NotifySettings | None = None) -> FastAPI:
     runtime = runtime or Runtime(SERVICE, settings or Settings.from_env())
-    overrides = Path(os.environ.get("GONGKAI_TEMPLATES_DIR", runtime.settings.home / "templates"))
+    notify = notify or NotifySettings.from_env()
+    pdf.use_font(runtime.settings.letter_font)
+    overrides = notify.templates_dir or runtime.settings.home / "templates"
     templates = letters.TemplateSource(overrides)
-    email = _email_channel()
+    email = _email_channel(notify.smtp)
     dev_sms = DevSms()
     http_client = httpx.AsyncClient(timeout=10)
     providers: dict[str, Any] = {}
@@ -83,13 +83,14 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                      if k.startswith("template.")}
             # Providers check request timestamps against real time: never a simulated clock.
             providers[key] = ProviderSms(provider_from_config(
-                settings, http=http_client, clock=SystemClock().now), codes)
+                settings, http=http_client, clock=SystemClock().now, secrets=notify.secrets),
+                codes)
         return providers[key]
 
     def sms_provider_of(agency_config: dict | None) -> str:
         return ((agency_config or {}).get("sms") or {}).get("provider", "dev")
 
-    ctx = handlers.Context(templates, sms_provider_of, email.name, handlers.ack_sms_per_day(),
+    ctx = handlers.Context(templates, sms_provider_of, email.name, notify.ack_sms_per_day,
                            clock=runtime.clock)
     channels = sending.Channels(sms_channel, email)
     runtime.consumes(AGENCIES_TOPIC, lambda conn, env: handlers.on_event(conn, env, ctx),
@@ -107,9 +108,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         redoc_url=None,
     )
     app.state.runtime = runtime
-    http.install(app, SERVICE)
+    http.install(app, SERVICE, runtime.settings)
     app.include_router(runtime.health_router())
     app.include_router(dead_letters.router(runtime))
-    app.include_router(router(runtime, dev_sinks=dev_sinks_enabled(),
+    app.include_router(router(runtime, dev_sinks=dev_sinks_enabled(notify.dev_sinks,
+                                                                   runtime.settings),
                               sms_provider_of=sms_provider_of, email_provider=email.name))
     return app

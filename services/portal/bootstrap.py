@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.config = config
     app.state.services = services
     app.state.clock = clock_from_setting(settings.clock)
-    app.state.signer = Signer(portal_secret(settings.home.resolve()))
+    app.state.signer = Signer(portal_secret(settings.home.resolve(), config.secret))
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     # On every answer, the 500s included; no-store on all but the static files (every page

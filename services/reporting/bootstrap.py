@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from services.reporting.entrypoints.http import router
 from services.reporting.service_layer import handlers
 from services.reporting.service_layer.replay import rebuild_if_needed
-from shared import dead_letters, http
+from shared import cjk_font, dead_letters, http
 from shared.contracts import AGENCIES_TOPIC, CASES_TOPIC
 from shared.runtime import Runtime
 from shared.settings import Settings
@@ -27,6 +27,7 @@ async def _rebuild_if_needed(runtime: Runtime) -> None:
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     runtime = runtime or Runtime(SERVICE, settings or Settings.from_env())
+    cjk_font.use_font(runtime.settings.letter_font)
     runtime.before_start(lambda: _rebuild_if_needed(runtime))
     runtime.consumes(AGENCIES_TOPIC, handlers.on_event, handlers.on_events, reference=True)
     runtime.consumes(CASES_TOPIC, handlers.on_event, handlers.on_events)
@@ -39,7 +40,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         redoc_url=None,
     )
     app.state.runtime = runtime
-    http.install(app, SERVICE, public=("/v1/public/",))
+    http.install(app, SERVICE, runtime.settings, public=("/v1/public/",))
     app.include_router(runtime.health_router())
     app.include_router(dead_letters.router(runtime))
     app.include_router(router(runtime))

@@ -155,8 +155,10 @@ async def test_a_batch_counting_a_number_waits_for_one_writing_to_it(engine):
 
 
 def test_the_cap_is_a_setting():
-    assert handlers.ack_sms_per_day({}) == 5
-    assert handlers.ack_sms_per_day({"GONGKAI_ACK_SMS_PER_DAY": "12"}) == 12
+    from services.notify.config import NotifySettings
+
+    assert NotifySettings.from_env({}).ack_sms_per_day == 5
+    assert NotifySettings.from_env({"GONGKAI_ACK_SMS_PER_DAY": "12"}).ack_sms_per_day == 12
     for wrong in ("0", "-1", "five"):
         with pytest.raises(ValueError):
-            handlers.ack_sms_per_day({"GONGKAI_ACK_SMS_PER_DAY": wrong})
+            NotifySettings.from_env({"GONGKAI_ACK_SMS_PER_DAY": wrong})

@@ -28,6 +28,7 @@ from shared.auth import (
     verify_token,
 )
 from shared.clock import SettableClock
+from shared.settings import Settings
 
 SECRET = "test-secret-0123456789abcdef0123456789abcdef0123456789abcdef0123"  # 64 bytes
 OTHER_SECRET = "another-secret-0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -195,7 +196,7 @@ def test_staff_checks() -> None:
 clock = SettableClock(T0)
 current_staff = staff_dependency(lambda: SECRET, lambda: clock)
 app = FastAPI()
-http.install(app, "test")
+http.install(app, "test", Settings.from_env())
 
 
 @app.get("/agencies/{agency}/cases")
@@ -309,11 +310,11 @@ def test_load_secret_creates_file_once_with_0600(tmp_path: Path,
 def test_load_secret_prefers_environment(tmp_path: Path,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GONGKAI_JWT_SECRET", OTHER_SECRET)
-    assert load_secret(tmp_path) == OTHER_SECRET
+    assert load_secret(tmp_path, Settings.from_env().jwt_secret) == OTHER_SECRET
     assert not (tmp_path / "jwt.secret").exists()
     monkeypatch.setenv("GONGKAI_JWT_SECRET", "short")
     with pytest.raises(ValueError):
-        load_secret(tmp_path)
+        load_secret(tmp_path, Settings.from_env().jwt_secret)
 
 
 def test_load_secret_refuses_empty_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

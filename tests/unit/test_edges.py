@@ -28,6 +28,7 @@ from shared.auth import (
 from shared.clock import SettableClock
 from shared.revocations import TokenRevoked, apply
 from shared.serve import trusted_proxies
+from shared.settings import Settings
 
 SECRET = "edge-secret-0123456789abcdef0123456789abcdef0123456789abcdef012"
 T0 = datetime(2025, 9, 22, 2, 0, tzinfo=UTC)
@@ -42,7 +43,7 @@ def _app(monkeypatch, **env: str) -> FastAPI:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     app = FastAPI()
-    http.install(app, "test", public=("/public",))
+    http.install(app, "test", Settings.from_env(), public=("/public",))
     current_staff = staff_dependency(lambda: SECRET, lambda: SettableClock(T0))
     seen: list[int] = []
     app.state.body_reads = seen
@@ -83,14 +84,18 @@ def run(coro):
 # --- 1. forwarded headers -------------------------------------------------------------------
 
 def test_trusted_proxies_come_from_configuration_only():
-    assert trusted_proxies({}) == []  # default: nobody, not uvicorn's loopback
-    assert trusted_proxies({"GONGKAI_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8"}) == [
+    def trusted_proxies_of(environ):
+        return trusted_proxies(Settings.from_env(environ).trusted_proxies)
+
+    assert trusted_proxies_of({}) == []  # default: nobody, not uvicorn's loopback
+    assert trusted_proxies_of({"GONGKAI_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8"}) == [
         "127.0.0.1", "10.0.0.0/8"]
-    assert trusted_proxies({"FORWARDED_ALLOW_IPS": "172.30.80.80"}) == ["172.30.80.80"]
-    assert trusted_proxies({"GONGKAI_TRUSTED_PROXIES": "", "FORWARDED_ALLOW_IPS": "1.2.3.4"}) == []
+    assert trusted_proxies_of({"FORWARDED_ALLOW_IPS": "172.30.80.80"}) == ["172.30.80.80"]
+    assert trusted_proxies_of({"GONGKAI_TRUSTED_PROXIES": "",
+                               "FORWARDED_ALLOW_IPS": "1.2.3.4"}) == []
     for bad in ("*", "0.0.0.0/0", "portal", "::/0"):
         with pytest.raises(ValueError):
-            trusted_proxies({"GONGKAI_TRUSTED_PROXIES": bad})
+            trusted_proxies_of({"GONGKAI_TRUSTED_PROXIES": bad})
 
 
 def test_a_forged_forwarded_for_from_an_untrusted_client_does_not_escape_the_limit(monkeypatch):
@@ -257,7 +262,7 @@ def test_metrics_open_or_on_their_own_port(monkeypatch):
     assert run(get(app, "/metrics")).status_code == 404  # not on the service's own port
     monkeypatch.setenv("GONGKAI_METRICS", "sometimes")
     with pytest.raises(ValueError):
-        http.install(FastAPI(), "test")
+        http.install(FastAPI(), "test", Settings.from_env())
 
 
 def test_api_docs_can_be_taken_off(monkeypatch):
@@ -297,11 +302,12 @@ def test_a_token_valid_for_ten_years_is_refused():
 def test_the_maximum_lifetime_is_configurable(monkeypatch):
     iat = int(T0.timestamp())
     monkeypatch.setenv("GONGKAI_TOKEN_MAX_LIFETIME", "30m")
+    longest = Settings.from_env().token_max_lifetime
     with pytest.raises(AuthError, match="lifetime"):
-        verify_token(_token(exp=iat + 3600), secret=SECRET, now=T0)
+        verify_token(_token(exp=iat + 3600), secret=SECRET, now=T0, max_lifetime=longest)
     with pytest.raises(ValueError, match="at most"):
         issue_token(SECRET, user="u", agency="a", roles=[Role.CASEWORKER], now=T0,
-                    ttl=timedelta(hours=1))
+                    ttl=timedelta(hours=1), max_lifetime=longest)
     assert parse_duration("12h") == timedelta(hours=12)
     assert parse_duration("3600") == timedelta(hours=1)
     for bad in ("", "0", "-1h", "12 hours", "1w"):

@@ -24,6 +24,7 @@ from services.intake.domain.id_document import (
 from services.intake.entrypoints.forms import FormRoute, read_form
 from shared import http
 from shared.limits import MAX_BODY, Upload, allow_uploads
+from shared.settings import Settings
 from tests.e2e.helpers import application
 
 WRONG_TYPE = "证件材料须为JPG、PNG格式的图片或PDF文件"
@@ -128,7 +129,7 @@ def test_an_event_recorded_before_the_reference_still_loads():
 @pytest.fixture
 def guarded() -> TestClient:
     app = FastAPI()
-    http.install(app, "test", public=("/up",))
+    http.install(app, "test", Settings.from_env(), public=("/up",))
     allow_uploads(app, Upload("/up", 1024 * 1024, "id_document", "证件材料不得超过1MB"))
 
     async def echo(request: Request) -> dict:
@@ -174,7 +175,7 @@ def test_a_form_over_the_upload_limit_is_refused_naming_the_file(guarded):
 @pytest.fixture
 def forms() -> TestClient:
     app = FastAPI()
-    http.install(app, "test")
+    http.install(app, "test", Settings.from_env())
     api = APIRouter(route_class=FormRoute)
 
     @api.post("/submit")

@@ -422,10 +422,10 @@ def test_debian_noto_collection_is_a_fallback(monkeypatch) -> None:
     collection = pdf_adapter.DEBIAN_FONTS[0]
     if not collection.is_file():
         pytest.skip("fonts-noto-cjk not installed")
-    monkeypatch.setenv("GONGKAI_LETTER_FONT", str(collection))
+    monkeypatch.setattr(pdf_adapter, "CONFIGURED_FONT", collection)  # GONGKAI_LETTER_FONT
     pdf_adapter.letter_font.cache_clear()
     try:
-        path, face = pdf_adapter.letter_font()
+        path, face = pdf_adapter.letter_font(pdf_adapter.CONFIGURED_FONT)
         assert path == collection and face == 2  # JP, KR, SC, TC, HK: the SC face
         letter = compose("acknowledgement", fold(BASE), AGENCY, date(2025, 9, 22), TEMPLATES)
         assert f"（{CASE}）" in flat(extract_text(render_pdf(letter)))

@@ -8,13 +8,14 @@ from fastapi.testclient import TestClient
 
 from shared import http
 from shared.limits import TokenBucket
+from shared.settings import Settings
 
 
 @pytest.fixture
 def client(monkeypatch) -> TestClient:
     monkeypatch.setenv("GONGKAI_PUBLIC_RATE", "1")
     app = FastAPI()
-    http.install(app, "test", public=("/public",))
+    http.install(app, "test", Settings.from_env(), public=("/public",))
 
     @app.post("/public/echo")
     async def echo(request: Request) -> dict:

@@ -7,9 +7,17 @@ import logging
 
 import pytest
 
-from services.notify.bootstrap import dev_sinks_enabled
+from services.notify import bootstrap
+from services.notify.config import NotifySettings
+from shared.settings import Settings
 
 SECRET = "a-production-key-of-at-least-32-bytes!"
+
+
+def dev_sinks_enabled(environ: dict[str, str]) -> bool:
+    """What notify decides from an environment, read as its process reads it."""
+    return bootstrap.dev_sinks_enabled(NotifySettings.from_env(environ).dev_sinks,
+                                       Settings.from_env(environ))
 
 
 def test_closed_unless_asked_for():

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from shared import http
+from shared.settings import Settings
 
 CONTENT_TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png"}
 
@@ -54,7 +55,7 @@ def assert_offline(client: TestClient, page: str) -> list[str]:
                          ids=["fastapi-defaults", "as-the-services-make-it"])
 def test_docs_load_every_asset_from_the_service(app, monkeypatch):
     monkeypatch.setenv("GONGKAI_PUBLIC_RATE", "1")  # burst 10: the assets are not rate-limited
-    http.install(app, "test", public=("/v1/",))
+    http.install(app, "test", Settings.from_env(), public=("/v1/",))
 
     @app.get("/v1/things")
     async def things() -> list[str]:
@@ -78,7 +79,7 @@ def test_docs_load_every_asset_from_the_service(app, monkeypatch):
 
 def test_behind_a_path_prefix_the_page_asks_for_the_prefixed_assets():
     app = FastAPI(docs_url=None, redoc_url=None)
-    http.install(app, "test")
+    http.install(app, "test", Settings.from_env())
     page = TestClient(app, root_path="/intake").get("/docs").text
     assert {urlsplit(u).path for u in links(page)} == {
         "/intake/docs-assets/swagger-ui-bundle.js", "/intake/docs-assets/swagger-ui.css",

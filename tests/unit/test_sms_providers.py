@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import re
 import socket
 import time
@@ -314,7 +315,8 @@ FAKES: dict[str, Callable[..., Any]] = {
 
 
 def build(kind: str, url: str, http: httpx.AsyncClient, **overrides: Any) -> Any:
-    return provider_from_config(config(kind, url, **overrides), http=http, clock=clock)
+    return provider_from_config(config(kind, url, **overrides), http=http, clock=clock,
+                                secrets=os.environ)
 
 
 # ---------------------------------------------------------------- known answers

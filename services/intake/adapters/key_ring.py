@@ -30,8 +30,9 @@ def parse_ring(raw: str) -> list[Secret]:
     return ring
 
 
-def load_ring(home: Path, environ: dict[str, str] | None = None) -> list[Secret]:
-    raw = (os.environ if environ is None else environ).get(RING_ENV, "").strip()
+def load_ring(home: Path, configured: str = "") -> list[Secret]:
+    """`configured`: GONGKAI_APPLICANT_KEY_SECRETS (IntakeSettings.applicant_key_secrets)."""
+    raw = configured.strip()
     if raw:
         return parse_ring(raw)
     path = home / "intake" / "applicant-key.secret"

@@ -10,7 +10,6 @@ field at once, the file's problem beside the application's (fields named as in t
 
 from __future__ import annotations
 
-import os
 from typing import Any, TypeVar
 
 from fastapi import Request
@@ -23,7 +22,6 @@ from starlette.routing import Match
 from starlette.types import Scope
 
 from services.intake.domain.id_document import (
-    DEFAULT_MAX_BYTES,
     FIELD,
     DocumentRefused,
     IdDocumentFile,
@@ -41,15 +39,6 @@ _MARGIN = MAX_BODY + 16 * 1024  # the application part, and the form's boundarie
 _MAX_PARTS = 4  # two expected; a few more are refused by name, beyond that unreadable
 UNREADABLE = "表单无法读取：须为multipart/form-data格式，含application和id_document两部分"
 TOO_LONG = f"申请内容不得超过{MAX_BODY // 1024}KB"
-
-
-def max_bytes_from_env() -> int:
-    raw = os.environ.get(MAX_BYTES_ENV, "").strip()
-    if not raw:
-        return DEFAULT_MAX_BYTES
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"{MAX_BYTES_ENV} must be a positive number of bytes, not {raw!r}")
-    return int(raw)
 
 
 def max_form_bytes(max_bytes: int) -> int:

@@ -17,7 +17,8 @@ from shared.http import Problem
 from shared.runtime import Runtime
 
 router = APIRouter(prefix="/v1", tags=["applications"])
-FAULT = os.environ.get("GONGKAI_FAULT", "")
+# GONGKAI_FAULT (IntakeSettings.fault), set by the composition root; empty in production.
+FAULT = ""
 # Either body may also come as a form with the identity document (entrypoints/id_document.py).
 SUBMISSION_RESPONSES = {
     413: {"description": "The body, the identity document or the application is too large"},

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import io
-import os
 import re
 from datetime import datetime, time
 from pathlib import Path
@@ -39,12 +38,21 @@ class LetterFontMissing(RuntimeError):
     pass
 
 
+# GONGKAI_LETTER_FONT (Settings.letter_font), set by the composition root (`use_font`).
+CONFIGURED_FONT: Path | None = None
+
+
+def use_font(path: Path | None) -> None:
+    global CONFIGURED_FONT
+    CONFIGURED_FONT = path
+
+
 @functools.cache
-def letter_font() -> tuple[Path, int]:
+def letter_font(configured: Path | None = None) -> tuple[Path, int]:
     """The CJK font file and, for a collection, the index of its Simplified-Chinese face."""
     candidates: list[Path] = []
-    if os.environ.get("GONGKAI_LETTER_FONT"):
-        candidates.append(Path(os.environ["GONGKAI_LETTER_FONT"]))
+    if configured is not None:
+        candidates.append(configured)
     try:
         import pylopdf_fonts_zh_cn
 
@@ -118,7 +126,7 @@ class _Page(FPDF):
 
 
 def render_pdf(letter: Letter) -> bytes:
-    path, face = letter_font()
+    path, face = letter_font(CONFIGURED_FONT)
     pdf = _Page(orientation="portrait", unit="mm", format="A4")
     pdf.set_margins(left=28, top=30, right=26)
     pdf.set_auto_page_break(auto=True, margin=28)

@@ -6,9 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from collections import Counter as Tally
-from collections.abc import Mapping
 from dataclasses import asdict, replace
 from datetime import date
 from typing import Any
@@ -18,6 +16,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notify.adapters import store
+from services.notify.config import DEFAULT_ACK_SMS_PER_DAY
 from services.notify.domain import letters
 from services.notify.domain.messages import acknowledgement_sms, chinese_date, reply_sms
 from shared.clock import Clock, local_date
@@ -40,16 +39,7 @@ CAPPED = Counter("gongkai_acknowledgement_sms_capped_total",
 
 # Each accepted application sends an acknowledgement SMS to the mobile it names, so anyone can
 # make us text a number: at most this many a day per number (Asia/Shanghai), across agencies.
-ACK_SMS_PER_DAY_ENV = "GONGKAI_ACK_SMS_PER_DAY"
-DEFAULT_ACK_SMS_PER_DAY = 5
-
-
-def ack_sms_per_day(environ: Mapping[str, str] = os.environ) -> int:
-    raw = environ.get(ACK_SMS_PER_DAY_ENV) or str(DEFAULT_ACK_SMS_PER_DAY)
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"{ACK_SMS_PER_DAY_ENV} must be a whole number of at least 1, "
-                         f"not {raw!r}")
-    return int(raw)
+# The cap is GONGKAI_ACK_SMS_PER_DAY, read by services/notify/config.py.
 
 
 def capped_reason(cap: int) -> str:

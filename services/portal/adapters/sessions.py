@@ -72,10 +72,9 @@ class Signer:
         return session
 
 
-def portal_secret(home: Path) -> bytes:
-    """GONGKAI_PORTAL_SECRET, else a random key made once in home/portal.secret (mode 0600),
-    shared by every portal process of one installation."""
-    configured = os.environ.get("GONGKAI_PORTAL_SECRET")
+def portal_secret(home: Path, configured: str | None = None) -> bytes:
+    """`configured` (GONGKAI_PORTAL_SECRET, PortalConfig.secret), else a random key made once in
+    home/portal.secret (mode 0600), shared by every portal process of one installation."""
     if configured:
         if len(configured.encode()) < 32:
             raise ValueError("GONGKAI_PORTAL_SECRET must be at least 32 bytes")

@@ -24,7 +24,6 @@ from services.portal.adapters.oidc import (
 from services.portal.adapters.sessions import new_session
 from services.portal.entrypoints.pages import error
 from services.portal.entrypoints.staff import keep_session, safe_next
-from shared.oidc import OidcVerifier
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix=STATE_PATH)
@@ -54,7 +53,7 @@ def _provider(request: Request) -> Provider | None:
         return None
     provider = getattr(request.app.state, "oidc_provider", None)
     if provider is None:
-        verifier = OidcVerifier.from_env()  # the services' settings: the services' check
+        verifier = config.oidc  # the services' settings: the services' check
         assert verifier is not None
         provider = Provider(config.oidc_issuer, config.oidc_client_id,
                             config.oidc_client_secret, verifier)

@@ -118,9 +118,11 @@ async def signin_dev(request: Request) -> Response:
     if role not in ROLES or (role != "city_admin" and not agency):
         return error(request, 422, "登录信息有误", "请从列表中选择一名工作人员。")
     user = f"{agency or 'city'}.{role}"
-    token = issue_token(load_secret(request.app.state.config.home.resolve()), user=user,
+    config = request.app.state.config
+    token = issue_token(load_secret(config.home.resolve(), config.jwt_secret), user=user,
                         agency=agency if role != "city_admin" else None, roles=[role],
-                        now=request.app.state.clock.now(), ttl=timedelta(hours=10))
+                        now=request.app.state.clock.now(), ttl=timedelta(hours=10),
+                        max_lifetime=config.token_max_lifetime)
     session = new_session(token, user, agency if role != "city_admin" else None, [role],
                           time.time())
     response = RedirectResponse(safe_next(str(form.get("next") or "")), status_code=303)

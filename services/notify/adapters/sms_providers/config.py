@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -19,8 +18,8 @@ from .webhook import WebhookSms
 PROVIDERS = ("aliyun", "tencent", "webhook")
 
 
-def _value(config: dict[str, Any], field: str, *, required: bool = True,
-           default: str | None = None) -> str | None:
+def _field(config: dict[str, Any], field: str, *, required: bool = True,
+           default: str | None = None, secrets: Mapping[str, str] | None = None) -> str | None:
     """A string field; "env:NAME" reads it from the environment variable NAME."""
     value = config.get(field)
     if value is None or value == "":
@@ -31,7 +30,7 @@ def _value(config: dict[str, Any], field: str, *, required: bool = True,
         raise ValueError(f"SMS provider config: field {field!r} must be a string")
     if value.startswith("env:"):
         name = value[4:]
-        resolved = os.environ.get(name)
+        resolved = (secrets or {}).get(name)
         if not resolved:
             raise ValueError(f"SMS provider config: field {field!r} names environment variable "
                              f"{name!r}, which is not set")
@@ -47,11 +46,17 @@ def _timeout(config: dict[str, Any]) -> float:
 
 
 def provider_from_config(config: dict[str, Any], *, http: httpx.AsyncClient,
-                         clock: Callable[[], datetime]) -> SmsProvider:
+                         clock: Callable[[], datetime],
+                         secrets: Mapping[str, str] | None = None) -> SmsProvider:
     """The provider an agency configured, e.g. {"provider": "aliyun", "access_key_id": …}.
 
     Unknown provider or missing field → ValueError naming it. `clock` must tell real (wall)
-    time: providers reject signatures whose timestamp is minutes off."""
+    time: providers reject signatures whose timestamp is minutes off. `secrets`: where an
+    "env:NAME" field is looked up (NotifySettings.secrets, the environment copied at start)."""
+    def _value(config: dict[str, Any], field: str, *, required: bool = True,
+               default: str | None = None) -> str | None:
+        return _field(config, field, required=required, default=default, secrets=secrets)
+
     kind = _value(config, "provider")
     if kind == "aliyun":
         return AliyunSms(
