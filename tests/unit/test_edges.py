@@ -379,12 +379,10 @@ def test_every_malformed_token_is_a_401(monkeypatch, token):
 
     async def go():
         async with _client(app) as client:
-            return await client.post("/staff/notes", json={"text": "x"},
-                                     headers={"Authorization": f"Bearer {token}"})
+            # Bytes, so that a header outside ASCII reaches the service as a client sent it.
+            return await client.post("/staff/notes", json={"text": "x"}, headers={
+                "Authorization": f"Bearer {token}".encode("latin-1")})
 
-    try:
-        answer = run(go())
-    except (UnicodeEncodeError, httpx.LocalProtocolError):
-        pytest.skip("httpx will not send this header")
+    answer = run(go())
     assert answer.status_code == 401, answer.text
     assert "Traceback" not in answer.text
