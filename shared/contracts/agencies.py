@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -15,6 +15,11 @@ class Office(BaseModel):
     phone: str = ""
 
 
+# The period an applicant is given to correct an application (Art. 30: a reasonable period the
+# agency sets): its limits, for the agency's default and for a notice that sets its own.
+CorrectionPeriod = Annotated[int, Field(ge=1, le=60)]
+
+
 class AgencyPolicies(BaseModel):
     """Choices the law leaves to the agency (marked *(policy)* in docs/domain.md), with their
     defaults."""
@@ -22,14 +27,13 @@ class AgencyPolicies(BaseModel):
     online_receipt: Literal["auto", "staff"] = Field(
         "auto", description="Online applications confirmed on submission, or by staff"
     )
-    correction_period_working_days: int = Field(15, ge=1, le=60)
+    correction_period_working_days: CorrectionPeriod = 15
     extension_notice_written: bool = True
     fee_pauses_clock: bool = True
     # Edges of a consultation pause (Art. 32/34: its time is not counted). Default: the pause
     # starts the working day after dispatch and ends on the day the answer is received.
     pause_includes_dispatch_day: bool = False
     pause_includes_answer_day: bool = True
-    sms_provider: str = "dev"
     # How long an applicant's personal data is kept after the case concluded and its remedy
     # period (six months) ended; then `gongkai erase --expired` erases it (docs/privacy.md).
     retention_years: int = Field(10, ge=1, le=100)

@@ -25,6 +25,7 @@ from services.casework.service_layer import gauges, handlers, queues
 from shared import eventstore
 from shared.auth import Role, Staff, require_agency, require_role
 from shared.clock import local_date
+from shared.contracts.agencies import CorrectionPeriod
 from shared.contracts.applications import access_code_hash
 from shared.contracts.cases import (
     ConsultationKind,
@@ -56,7 +57,7 @@ class Receipt(Body_):
 
 class CorrectionNotice(Body_):
     items: list[str] = Field(min_length=1, max_length=50)
-    period_working_days: int | None = Field(None, ge=1, le=60)
+    period_working_days: CorrectionPeriod | None = None
 
 
 class CorrectionReceived(Body_):

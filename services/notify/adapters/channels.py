@@ -53,7 +53,7 @@ class ProviderSms:
         self.provider = provider
         self.template_codes = template_codes or {}
         self.name = provider.name
-        self.retry_safe = provider.name == "webhook"  # it sends our Idempotency-Key
+        self.retry_safe = provider.deduplicates
 
     async def deliver(self, conn: AsyncConnection, message: Any,
                       attachment: tuple[str, bytes] | None = None) -> str | None:
@@ -123,3 +123,13 @@ class SmtpEmail:
             if self.user:
                 smtp.login(self.user, self.password or "")
             smtp.send_message(mail)
+
+
+def retry_safe_names() -> list[str]:
+    """The providers (by the name stored with each message) whose interrupted sends go back to
+    the queue; the others' become 'unknown' for a person to check (never sent twice)."""
+    from services.notify.adapters.sms_providers import AliyunSms, TencentSms, WebhookSms
+
+    providers = (DevSms, DevEmail, SmtpEmail, AliyunSms, TencentSms, WebhookSms)
+    return sorted(p.name for p in providers
+                  if getattr(p, "retry_safe", False) or getattr(p, "deduplicates", False))

@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.notify.adapters import store
-from services.notify.adapters.channels import Channel, DeliveryError
+from services.notify.adapters.channels import Channel, DeliveryError, retry_safe_names
 from services.notify.domain import letters
 from services.notify.domain.delivery import MAX_ATTEMPTS, backoff, sms_allowed_at
 from services.notify.service_layer.handlers import MESSAGES
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 NEEDS_A_PERSON = Gauge("gongkai_messages_needing_attention",
                        "Messages failed or of unknown fate, waiting for staff", ["status"])
-RETRY_SAFE = ["dev", "dev-email", "webhook"]
+RETRY_SAFE = retry_safe_names()
 
 
 class Channels:

@@ -83,6 +83,7 @@ def is_retryable(code: str, status: int) -> bool:
 
 class AliyunSms:
     name = "aliyun"
+    deduplicates = False  # its OutId is echoed back, not used to drop a second send
 
     def __init__(self, *, access_key_id: str, access_key_secret: str, sign_name: str,
                  http: httpx.AsyncClient, clock: Callable[[], datetime],

@@ -68,6 +68,9 @@ class ProviderError(Exception):
 
 class SmsProvider(Protocol):
     name: str
+    # Whether sending the same message twice delivers it once (the provider deduplicates on our
+    # message id): then a send interrupted mid-way may simply be tried again.
+    deduplicates: bool
 
     async def send(self, sms: Sms) -> SendResult: ...
 

@@ -113,6 +113,7 @@ def ordered_params(params: Mapping[str, str], order: list[str] | None) -> list[s
 
 class TencentSms:
     name = "tencent"
+    deduplicates = False  # SessionContext is echoed back, not used to drop a second send
 
     def __init__(self, *, secret_id: str, secret_key: str, sdk_app_id: str, sign_name: str,
                  http: httpx.AsyncClient, clock: Callable[[], datetime],

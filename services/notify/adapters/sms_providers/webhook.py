@@ -39,6 +39,7 @@ def webhook_signature(secret: str, body: bytes) -> str:
 
 class WebhookSms:
     name = "webhook"
+    deduplicates = True  # it sends our Idempotency-Key; the receiver drops a second send
 
     def __init__(self, *, url: str, secret: str, http: httpx.AsyncClient,
                  timeout: float = DEFAULT_TIMEOUT) -> None:
