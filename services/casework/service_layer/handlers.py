@@ -99,29 +99,25 @@ async def _record(conn: AsyncConnection, loaded: Loaded, facts: list[BaseModel],
         return
     await eventstore.append(conn, events, CASES_TOPIC)
     await projection.save(conn, loaded.case, agency, loaded.applicant_name, at)
-    for fact in facts:
-        if isinstance(fact, DeadlineBreachWithdrawn):
-            BREACH_WITHDRAWN.labels(agency).inc()
+    _count_withdrawals(events)
+
+
+def _count_withdrawals(events: list[Envelope]) -> None:
+    for event in events:
+        if event.type == DeadlineBreachWithdrawn.__event_type__:  # type: ignore[attr-defined]
+            BREACH_WITHDRAWN.labels(event.agency).inc()
 
 
 async def on_application_event(conn: AsyncConnection, envelope: Envelope, clock: Clock) -> None:
-    loaded = await _load(conn, envelope.stream_id, envelope.agency)
-    now = clock.now()
-    ctx = Context(today=local_date(now), calendar=await calendars.get(conn),
-                  policies=loaded.policies)
-    try:
-        facts = from_intake(loaded.case, envelope.body(), ctx)
-    except (OutOfOrder, Refused) as exc:
-        raise Unprocessable(str(exc)) from exc
-    await _record(conn, loaded, facts, agency=envelope.agency, at=envelope.occurred_at,
-                  actor="system", correlation=envelope.correlation_id,
-                  causation=envelope.event_id)
+    """One event (the inbox applies a refused batch event by event): a batch of one, so intake's
+    facts have one path into a case."""
+    await on_application_events(conn, [envelope], clock)
 
 
 async def on_application_events(conn: AsyncConnection, envelopes: list[Envelope],
                                 clock: Clock) -> None:
-    """A consumed batch at once: the same decisions as `on_application_event` one by one, with
-    the batch's streams read in one query and its new events appended in one statement."""
+    """A consumed batch at once: each event decided against its case as the earlier ones left
+    it, the batch's streams read in one query and its new events appended in one statement."""
     histories = await eventstore.read_streams(conn, {e.stream_id for e in envelopes}, SERVICE)
     today = local_date(clock.now())
     calendar = await calendars.get(conn)
@@ -145,6 +141,7 @@ async def on_application_events(conn: AsyncConnection, envelopes: list[Envelope]
             recorded.extend(events)
             touched[envelope.stream_id] = (envelope.agency, envelope.occurred_at)
     await eventstore.append(conn, recorded, CASES_TOPIC)
+    _count_withdrawals(recorded)
     await projection.save_many(conn, [(loaded[stream].case, agency, loaded[stream].applicant_name,
                                        at) for stream, (agency, at) in touched.items()])
 
