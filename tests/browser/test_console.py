@@ -107,6 +107,13 @@ def test_a_case_from_correction_to_reply(visit) -> None:
     v.page.click("#act-decision button[type=submit]")
     v.page.wait_for_load_state()
     assert v.page.inner_text("#case-status").startswith("已办结")
+    # The reply letter follows through notify; the page shows it once it is kept.
+    for _ in range(60):
+        if "答复书（予以公开）" in v.page.inner_text("section[aria-labelledby=letters]"):
+            break
+        v.page.wait_for_timeout(500)
+        v.go(path)
+    assert "答复书（予以公开）" in v.page.inner_text("section[aria-labelledby=letters]")
     v.check("case-concluded")
     assert "作出答复（办结）" in v.page.inner_text("main")
 
