@@ -128,8 +128,8 @@ class SmtpEmail:
 def retry_safe_names() -> list[str]:
     """The providers (by the name stored with each message) whose interrupted sends go back to
     the queue; the others' become 'unknown' for a person to check (never sent twice)."""
-    from services.notify.adapters.sms_providers import AliyunSms, TencentSms, WebhookSms
+    from services.notify.adapters.sms_providers.config import PROVIDERS
 
-    providers = (DevSms, DevEmail, SmtpEmail, AliyunSms, TencentSms, WebhookSms)
-    return sorted(p.name for p in providers
-                  if getattr(p, "retry_safe", False) or getattr(p, "deduplicates", False))
+    channels = [p for p in (DevSms, DevEmail, SmtpEmail) if p.retry_safe]
+    return sorted([*(c.name for c in channels),
+                   *(name for name, p in PROVIDERS.items() if p.deduplicates)])

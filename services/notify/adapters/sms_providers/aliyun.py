@@ -24,12 +24,14 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 
 from .base import (
     DEFAULT_TIMEOUT,
+    Fields,
     ProviderError,
     SendResult,
     Sms,
@@ -100,6 +102,17 @@ class AliyunSms:
         self._http = http
         self._clock = clock
         self._nonce = nonce
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], value: Fields, *, timeout: float,
+                    http: httpx.AsyncClient, clock: Callable[[], datetime]) -> AliyunSms:
+        return cls(access_key_id=value("access_key_id"),
+                   access_key_secret=value("access_key_secret"),
+                   sign_name=value("sign_name"),
+                   template_code=value("template_code", required=False),
+                   endpoint=value("endpoint", required=False, default=DEFAULT_ENDPOINT),
+                   region_id=value("region_id", required=False, default="cn-hangzhou"),
+                   timeout=timeout, http=http, clock=clock)
 
     def __repr__(self) -> str:
         return f"AliyunSms(endpoint={self.endpoint!r}, sign_name={self.sign_name!r})"

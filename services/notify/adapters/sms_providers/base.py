@@ -66,11 +66,23 @@ class ProviderError(Exception):
                 f"detail={self.detail!r})")
 
 
+class Fields(Protocol):
+    """One string field of a provider's configuration ("env:NAME" already resolved); a
+    missing required field is a ValueError naming it."""
+
+    def __call__(self, field: str, *, required: bool = True,
+                 default: str | None = None) -> str | None: ...
+
+
 class SmsProvider(Protocol):
-    name: str
+    name: str  # what the agency's configuration says (`provider: aliyun`) and each message keeps
     # Whether sending the same message twice delivers it once (the provider deduplicates on our
     # message id): then a send interrupted mid-way may simply be tried again.
     deduplicates: bool
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], value: Fields, *, timeout: float,
+                    http: httpx.AsyncClient, clock: Any) -> SmsProvider: ...
 
     async def send(self, sms: Sms) -> SendResult: ...
 

@@ -8,14 +8,16 @@ from typing import Any
 
 import httpx
 
-from .aliyun import DEFAULT_ENDPOINT as ALIYUN_ENDPOINT
 from .aliyun import AliyunSms
 from .base import DEFAULT_TIMEOUT, SmsProvider
-from .tencent import DEFAULT_ENDPOINT as TENCENT_ENDPOINT
 from .tencent import TencentSms
 from .webhook import WebhookSms
 
-PROVIDERS = ("aliyun", "tencent", "webhook")
+# Every provider an agency may name, by the name it is configured and recorded under. A new
+# provider is a module with a class like these (name, deduplicates, from_config, send) and one
+# entry here; whether an interrupted send is retried follows from its own `deduplicates`.
+PROVIDERS: dict[str, type[SmsProvider]] = {
+    p.name: p for p in (AliyunSms, TencentSms, WebhookSms)}
 
 
 def _field(config: dict[str, Any], field: str, *, required: bool = True,
@@ -53,40 +55,12 @@ def provider_from_config(config: dict[str, Any], *, http: httpx.AsyncClient,
     Unknown provider or missing field → ValueError naming it. `clock` must tell real (wall)
     time: providers reject signatures whose timestamp is minutes off. `secrets`: where an
     "env:NAME" field is looked up (NotifySettings.secrets, the environment copied at start)."""
-    def _value(config: dict[str, Any], field: str, *, required: bool = True,
-               default: str | None = None) -> str | None:
+    def value(field: str, *, required: bool = True, default: str | None = None) -> str | None:
         return _field(config, field, required=required, default=default, secrets=secrets)
 
-    kind = _value(config, "provider")
-    if kind == "aliyun":
-        return AliyunSms(
-            access_key_id=_value(config, "access_key_id"),
-            access_key_secret=_value(config, "access_key_secret"),
-            sign_name=_value(config, "sign_name"),
-            template_code=_value(config, "template_code", required=False),
-            endpoint=_value(config, "endpoint", required=False, default=ALIYUN_ENDPOINT),
-            region_id=_value(config, "region_id", required=False, default="cn-hangzhou"),
-            timeout=_timeout(config), http=http, clock=clock,
-        )
-    if kind == "tencent":
-        order = config.get("template_param_order")
-        if order is not None and (not isinstance(order, list)
-                                  or not all(isinstance(n, str) for n in order)):
-            raise ValueError("SMS provider config: field 'template_param_order' must be a list "
-                             "of parameter names")
-        return TencentSms(
-            secret_id=_value(config, "secret_id"),
-            secret_key=_value(config, "secret_key"),
-            sdk_app_id=_value(config, "sdk_app_id"),
-            sign_name=_value(config, "sign_name"),
-            template_id=_value(config, "template_id", required=False),
-            template_param_order=order,
-            endpoint=_value(config, "endpoint", required=False, default=TENCENT_ENDPOINT),
-            region=_value(config, "region", required=False, default="ap-guangzhou"),
-            timeout=_timeout(config), http=http, clock=clock,
-        )
-    if kind == "webhook":
-        return WebhookSms(url=_value(config, "url"), secret=_value(config, "secret"),
-                          timeout=_timeout(config), http=http)
-    raise ValueError(f"SMS provider config: field 'provider' is {kind!r}, "
-                     f"expected one of {', '.join(PROVIDERS)}")
+    kind = value("provider")
+    provider = PROVIDERS.get(kind or "")
+    if provider is None:
+        raise ValueError(f"SMS provider config: field 'provider' is {kind!r}, "
+                         f"expected one of {', '.join(PROVIDERS)}")
+    return provider.from_config(config, value, timeout=_timeout(config), http=http, clock=clock)

@@ -22,11 +22,13 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 
 from .base import (
     DEFAULT_TIMEOUT,
+    Fields,
     ProviderError,
     SendResult,
     Sms,
@@ -133,6 +135,22 @@ class TencentSms:
         self.timeout = timeout
         self._http = http
         self._clock = clock
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], value: Fields, *, timeout: float,
+                    http: httpx.AsyncClient, clock: Callable[[], datetime]) -> TencentSms:
+        order = config.get("template_param_order")
+        if order is not None and (not isinstance(order, list)
+                                  or not all(isinstance(n, str) for n in order)):
+            raise ValueError("SMS provider config: field 'template_param_order' must be a list "
+                             "of parameter names")
+        return cls(secret_id=value("secret_id"), secret_key=value("secret_key"),
+                   sdk_app_id=value("sdk_app_id"), sign_name=value("sign_name"),
+                   template_id=value("template_id", required=False),
+                   template_param_order=order,
+                   endpoint=value("endpoint", required=False, default=DEFAULT_ENDPOINT),
+                   region=value("region", required=False, default="ap-guangzhou"),
+                   timeout=timeout, http=http, clock=clock)
 
     def __repr__(self) -> str:
         return f"TencentSms(endpoint={self.endpoint!r}, sdk_app_id={self.sdk_app_id!r})"

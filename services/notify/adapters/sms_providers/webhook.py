@@ -13,11 +13,13 @@ import hashlib
 import hmac
 import json
 import logging
+from typing import Any
 
 import httpx
 
 from .base import (
     DEFAULT_TIMEOUT,
+    Fields,
     SendResult,
     Sms,
     check_phone,
@@ -47,6 +49,11 @@ class WebhookSms:
         self._secret = secret
         self.timeout = timeout
         self._http = http
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], value: Fields, *, timeout: float,
+                    http: httpx.AsyncClient, clock: Any = None) -> WebhookSms:
+        return cls(url=value("url"), secret=value("secret"), timeout=timeout, http=http)
 
     def __repr__(self) -> str:
         return f"WebhookSms(url={self.url!r})"
