@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 from fastapi import FastAPI, Request
@@ -22,69 +21,32 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.limits import BodyTooLarge, Guard
+from shared.problems import STATUS_TITLES, problem_response
+from shared.problems import Problem as Problem  # raised by the entrypoints and shared/runtime.py
+from shared.refusals import Reason, Refused
 from shared.settings import Settings
 from shared.validation import messages as validation_messages
 
 log = logging.getLogger(__name__)
 
-PROBLEM = "application/problem+json"
-
-_STATUS_TITLES = {
-    400: "请求有误",
-    401: "未经身份验证",
-    403: "无权访问",
-    404: "未找到",
-    405: "不支持该请求方法",
-    409: "请求冲突",
-    413: "请求内容过大",
-    415: "不支持的内容类型",
-    422: "申请内容不符合要求",
-    429: "请求过于频繁",
-    500: "服务器内部错误",
-    503: "服务暂不可用",
+# How the edge answers a refusal of the domain or a service layer (shared/refusals.py): the
+# one place a reason becomes a status code.
+STATUS_OF: dict[Reason, int] = {
+    Reason.FORBIDDEN: 403,
+    Reason.INVALID: 422,
+    Reason.NOT_FOUND: 404,
+    Reason.CONFLICT: 409,
+    Reason.UNAVAILABLE: 503,
 }
+# A refusal for now (reference data being updated) clears within a second or so.
+RETRY_REFUSED_AFTER = "1"
 
 
-class Problem(Exception):
-    """An error the client can act on; rendered as problem+json."""
-
-    def __init__(
-        self,
-        status: int,
-        detail: str,
-        *,
-        field: str | None = None,
-        title: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
-        self.title = title or _STATUS_TITLES.get(status, "错误")
-        self.errors = [{"field": field, "message": detail}] if field else []
-        self.headers = headers
-
-
-def problem_response(
-    status: int,
-    detail: str,
-    *,
-    title: str | None = None,
-    errors: list[dict[str, Any]] | None = None,
-    instance: str | None = None,
-    headers: dict[str, str] | None = None,
-) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": "about:blank",
-        "title": title or _STATUS_TITLES.get(status, "错误"),
-        "status": status,
-        "detail": detail,
-    }
-    if instance:
-        body["instance"] = instance
-    if errors:
-        body["errors"] = errors
-    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+def refused_problem(exc: Refused) -> Problem:
+    headers = ({"Retry-After": RETRY_REFUSED_AFTER} if exc.reason is Reason.UNAVAILABLE
+               else None)
+    return Problem(STATUS_OF[exc.reason], exc.message, field=exc.field, headers=headers)
 
 
 # Kept for callers that word one error at a time.
@@ -103,6 +65,10 @@ def problem_answer(method: str, path: str, exc: Problem) -> JSONResponse:
              [e["field"] for e in exc.errors])
     return problem_response(exc.status, exc.detail, title=exc.title, errors=exc.errors,
                             instance=path, headers=exc.headers)
+
+
+def refused_answer(method: str, path: str, exc: Refused) -> JSONResponse:
+    return problem_answer(method, path, refused_problem(exc))
 
 
 def unavailable_answer(method: str, path: str, exc: Exception) -> JSONResponse:
@@ -212,7 +178,6 @@ def install(app: FastAPI, service: str, settings: Settings,
     (GONGKAI_PUBLIC_RATE requests/s, burst 10×). GONGKAI_API_DOCS=0 takes /docs and
     /openapi.json off a service (default: served)."""
     from shared.auth import TokenFirst
-    from shared.limits import BodyTooLarge, Guard
 
     rate = settings.public_rate
     # Outermost first: security headers on every answer; then limits and request metrics;
@@ -230,6 +195,10 @@ def install(app: FastAPI, service: str, settings: Settings,
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         return problem_answer(request.method, request.url.path, exc)
 
+    @app.exception_handler(Refused)
+    async def _refused(request: Request, exc: Refused) -> JSONResponse:
+        return refused_answer(request.method, request.url.path, exc)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         # Every invalid field at once, each worded in Chinese (shared/validation/messages.py).
@@ -241,7 +210,7 @@ def install(app: FastAPI, service: str, settings: Settings,
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        detail = exc.detail if isinstance(exc.detail, str) else _STATUS_TITLES.get(exc.status_code)
+        detail = exc.detail if isinstance(exc.detail, str) else STATUS_TITLES.get(exc.status_code)
         return problem_response(exc.status_code, detail or "错误", instance=request.url.path)
 
     async def _unavailable(request: Request, exc: Exception) -> JSONResponse:

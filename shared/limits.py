@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from shared.http import problem_response
 from shared.metrics import HTTP_REQUESTS
+from shared.problems import problem_response
 
 MAX_BODY = 256 * 1024  # an application is a few KB; files come only through `allow_uploads`
 
