@@ -145,3 +145,23 @@ def test_the_readme_lists_the_documentation():
     for name in ("domain.md", "report-format.md", "architecture.md", "privacy.md",
                  "decisions.md"):
         assert f"(docs/{name})" in readme, name
+
+
+def test_the_documented_policy_defaults_are_the_declared_ones():
+    """docs/domain.md states the correction period a reader needs (its default and limits);
+    the declaration in shared/contracts/agencies.py is the fact, and this keeps the two equal
+    when it changes (the worked example in docs/architecture.md)."""
+    from typing import get_args
+
+    from shared.contracts.agencies import AgencyPolicies, CorrectionPeriod
+
+    text = (DOCS / "domain.md").read_text(encoding="utf-8")
+    stated = dict(re.findall(r"policy `(\w+)`, default (\w+)", text))
+    assert "correction_period_working_days" in stated
+    for name, value in stated.items():
+        assert str(AgencyPolicies.model_fields[name].default) == value, (
+            f"docs/domain.md says {name} defaults to {value}")
+    low, high = re.search(r"the notice itself sets \((\d+)–(\d+)\)", text).groups()
+    ge, le = get_args(CorrectionPeriod)[1].metadata
+    assert (int(low), int(high)) == (ge.ge, le.le), (
+        "docs/domain.md states other limits of the correction period than CorrectionPeriod")
