@@ -1,9 +1,10 @@
-"""Intake's acceptance (migrations 0003 and 0004) on the real PostgreSQL: numbering,
+"""Intake's acceptance (migration 0009's functions) on the real PostgreSQL: numbering,
 idempotency, the agency's version, the events and outbox rows it writes, and group commit."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import uuid
@@ -15,7 +16,7 @@ from sqlalchemy import text
 
 from services.intake.adapters import repository
 from services.intake.domain.applicant_keys import Secret, seal
-from services.intake.domain.application import SubmissionForm, case_number
+from services.intake.domain.application import SubmissionForm
 from services.intake.service_layer import handlers
 from shared.clock import SHANGHAI, SettableClock
 from shared.contracts.agencies import AgencyConfigured, Office
@@ -121,14 +122,32 @@ async def test_numbers_have_no_gaps_and_no_repeats_under_concurrency(intake):
     assert len(await rows(engine, "SELECT 1 FROM outbox")) == 80
 
 
-async def test_the_number_keeps_python_s_shape_past_five_digits(intake):
+async def test_the_number_is_padded_to_five_digits_and_grows_past_them(intake):
     directory, engine = intake
     async with engine.begin() as conn:
         await conn.execute(text("INSERT INTO case_counters VALUES ('acc-1', 2025, 99998)"))
     numbers = [(await submit(directory, n)).body["case_number"] for n in (1, 2)]
+    assert numbers == ["AC-2025-99999", "AC-2025-100000"]
+
+
+async def test_a_ledger_import_and_online_submissions_draw_from_one_counter(intake):
+    """The import draws a block of numbers in its transaction (migration 0009's function);
+    online submissions before and after continue the same sequence, with no gap and no
+    repeat, and a draw that is rolled back gives its numbers back."""
+    directory, engine = intake
     agency = agency_config()
-    assert numbers == [case_number(agency, 2025, 99999), case_number(agency, 2025, 100000)]
-    assert numbers[1] == "AC-2025-100000"
+    first = await submit(directory, 1)
+    async with engine.begin() as conn:
+        drawn = await repository.reserve_case_numbers(conn, agency, 2025, 3)
+    with contextlib.suppress(RuntimeError):
+        async with engine.begin() as conn:
+            await repository.reserve_case_numbers(conn, agency, 2025, 5)
+            raise RuntimeError("the import fails after drawing")
+    after = await submit(directory, 2)
+    assert [first.body["case_number"], *drawn, after.body["case_number"]] == [
+        f"AC-2025-{i:05d}" for i in range(1, 6)]
+    async with engine.begin() as conn:
+        assert await repository.reserve_case_numbers(conn, agency, 2024, 1) == ["AC-2024-00001"]
 
 
 async def test_a_changed_agency_is_read_again_before_anything_is_stored(intake):

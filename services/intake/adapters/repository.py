@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.intake.adapters import id_documents
 from services.intake.domain.applicant_keys import Secret
+from services.intake.domain.application import case_number_prefix
+from shared import eventstore
 from shared.contracts.agencies import AgencyConfigured
 from shared.events import Envelope
 
@@ -49,21 +51,24 @@ async def put_agency(conn: AsyncConnection, agency: AgencyConfigured, version: i
     )
 
 
-async def reserve_case_sequences(conn: AsyncConnection, agency_id: str, year: int,
-                                 count: int) -> int:
-    """The first of `count` consecutive numbers of the agency's year (a ledger import numbers
-    its rows with one update, not one per row)."""
-    last = (
-        await conn.execute(
-            text(
-                """INSERT INTO case_counters (agency_id, year, last) VALUES (:a, :y, :n)
-                   ON CONFLICT (agency_id, year) DO UPDATE SET last = case_counters.last + :n
-                   RETURNING last"""
-            ),
-            {"a": agency_id, "y": year, "n": count},
-        )
-    ).scalar_one()
-    return last - count + 1
+async def reserve_case_numbers(conn: AsyncConnection, agency: AgencyConfigured, year: int,
+                               count: int) -> list[str]:
+    """The agency's next `count` case numbers of `year`, in order, drawn and formatted by the
+    function that numbers every accepted application (migration 0009)."""
+    rows = await conn.execute(
+        text("SELECT reserve_case_numbers(:a, :y, :p, :n)"),
+        {"a": agency.agency_id, "y": year, "p": case_number_prefix(agency, year), "n": count})
+    return list(rows.scalars())
+
+
+async def store_applications(conn: AsyncConnection, agency_id: str, topic: str,
+                             events: list[Envelope], identities: list[dict[str, Any]]) -> None:
+    """Accepted applications' events (with their outbox rows) and their applicants' identity,
+    in one statement, by the function every accepted application is stored with."""
+    await conn.execute(
+        text("SELECT store_applications(:a, :t, CAST(:e AS jsonb), CAST(:i AS jsonb))"),
+        {"a": agency_id, "t": topic, "e": eventstore.rows_json(events),
+         "i": json.dumps(identities, ensure_ascii=False)})
 
 
 class AgencyDirectory:
@@ -119,7 +124,7 @@ class Submission:
         return {"agency": self.agency_id, "agency_version": self.agency_version,
                 "year": self.year, "number_prefix": self.number_prefix,
                 "key": self.idempotency_key, "request_hash": self.request_hash,
-                "topic": self.topic, "events": [_event_row(e) for e in self.events],
+                "topic": self.topic, "events": [eventstore.row(e) for e in self.events],
                 "response": self.response, "identity": self.identity}
 
 
@@ -134,7 +139,8 @@ class Acceptor:
     committed, but submissions arriving while a group is being stored wait and go together in
     the next one (at most `in_flight` groups at once). A lone submission is stored at once;
     one with an identity document always alone, in a transaction that also holds the document.
-    Numbering, idempotency and the events are migration 0003's function, called per item."""
+    Numbering, idempotency, the events and the identity are `accept_application` (migration
+    0009), called per item."""
 
     def __init__(self, pool: asyncpg.Pool, *, max_group: int = 64, in_flight: int = 2) -> None:
         self.pool = pool
@@ -235,22 +241,6 @@ class Store:
         self.agencies = AgencyDirectory(pool)
         self.acceptor = Acceptor(pool)
         self.key_ring = key_ring
-
-
-def _event_row(event: Envelope) -> dict[str, Any]:
-    return {
-        "event_id": str(event.event_id),
-        "stream_id": event.stream_id,
-        "stream_position": event.stream_position,
-        "type": event.type,
-        "version": event.version,
-        "agency": event.agency,
-        "occurred_at": event.occurred_at.isoformat(),
-        "actor": event.actor,
-        "correlation_id": str(event.correlation_id),
-        "causation_id": str(event.causation_id) if event.causation_id else None,
-        "payload": event.payload,
-    }
 
 
 # A retry is answered as the first attempt was for this long; after it, the record (and the

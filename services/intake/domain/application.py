@@ -332,13 +332,10 @@ def check_as_of(form: SubmissionForm | RegistrationForm, today: date) -> None:
 
 
 def case_number_prefix(agency: AgencyConfigured, year: int) -> str:
+    """PREFIX-YEAR- of the agency's case numbers (PREFIX-YEAR-00001): the sequence, numbered
+    per agency and year, is drawn and appended by intake's `reserve_case_numbers` (migration
+    0009), the one place numbers are made."""
     return f"{agency.case_prefix}-{year}-"
-
-
-def case_number(agency: AgencyConfigured, year: int, sequence: int) -> str:
-    """PREFIX-YEAR-00001; the sequence is numbered per agency and year (the same shape is
-    built inside intake's `accept_application` function, migration 0003)."""
-    return f"{case_number_prefix(agency, year)}{sequence:05d}"
 
 
 def _submitted(form: SubmissionForm | RegistrationForm, channel: Channel,

@@ -12,6 +12,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from shared.refusals import Reason, Refused
+
 TTL = timedelta(hours=2)
 ABSENT = "未找到这次检查的结果（可能已经导入或已过期），请重新检查台账后再导入"
 EXPIRED = f"检查结果已过期（检查后{TTL.seconds // 3600}小时内有效），请重新检查台账后再导入"
@@ -29,27 +31,20 @@ class StoredCheck:
     expires_at: datetime
 
 
-class CheckRefused(ValueError):
-    """Why a check cannot be imported (Chinese, for the clerk); `status` as HTTP says it."""
-
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.status = status
-
-
 def expires(checked_at: datetime) -> datetime:
     return checked_at + TTL
 
 
 def importable(found: StoredCheck | None, *, user: str, agency: str | None,
                may_act_for: bool, now: datetime) -> StoredCheck:
-    """`found` if `user` may import it at `now`, else `CheckRefused` (404 absent, 410 expired).
+    """`found` if `user` may import it at `now`, else `Refused`: not found (ABSENT), or the
+    person's own check past its time (EXPIRED, a conflict with the check's state).
 
     `agency` is the agency the request names, if it names one; `may_act_for` whether the user
     may act for the check's agency (staff of that agency, or a city administrator)."""
     if (found is None or found.checked_by != user or not may_act_for
             or (agency is not None and agency != found.agency_id)):
-        raise CheckRefused(ABSENT, 404)
+        raise Refused(ABSENT, reason=Reason.NOT_FOUND, field="check_id")
     if now >= found.expires_at:
-        raise CheckRefused(EXPIRED, 410)
+        raise Refused(EXPIRED, reason=Reason.CONFLICT, field="check_id")
     return found

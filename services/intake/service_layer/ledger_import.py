@@ -8,7 +8,6 @@ so one check is imported at most once."""
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections import Counter
 from dataclasses import dataclass
@@ -18,11 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.intake.adapters import repository
 from services.intake.domain.applicant_keys import Secret, applicant_keys
-from services.intake.domain.application import case_number
 from services.intake.domain.ledger import LedgerRow
-from services.intake.domain.ledger_checks import ABSENT, CheckRefused
+from services.intake.domain.ledger_checks import ABSENT
 from services.intake.service_layer import ledger_checks
-from shared import eventstore
 from shared.clock import SHANGHAI, Clock
 from shared.contracts import APPLICATIONS_TOPIC
 from shared.contracts.agencies import AgencyConfigured
@@ -35,15 +32,10 @@ from shared.contracts.applications import (
     RequestedInformation,
 )
 from shared.events import new_event
+from shared.refusals import Reason, Refused
 
-
-class ImportRefused(Exception):
-    """Why a well-formed ledger cannot be imported (in Chinese, for the clerk); `status` as
-    HTTP would say it: 404 no such agency, 409 imported before or its numbers taken."""
-
-    def __init__(self, message: str, status: int = 409) -> None:
-        super().__init__(message)
-        self.status = status
+# gongkai/cli.py still catches the import's refusals by this name.
+ImportRefused = Refused
 
 
 @dataclass(frozen=True)
@@ -92,21 +84,22 @@ _LOCK = "SELECT pg_advisory_xact_lock(hashtext('gongkai.intake.ledger_import'))"
 
 async def admissible(conn: AsyncConnection, agency_id: str, rows: list[LedgerRow],
                      content_hash: str) -> AgencyConfigured:
-    """The agency, if this ledger may be imported into it; else `ImportRefused` saying why.
-    Reads only: the check before an import asks it too."""
+    """The agency, if this ledger may be imported into it; else `Refused` saying why (no such
+    agency; imported before, or its numbers taken). Reads only: the check before an import
+    asks it too."""
     found = await repository.get_agency(conn, agency_id)
     if found is None:
-        raise ImportRefused(f"未找到行政机关“{agency_id}”", status=404)
+        raise Refused(f"未找到行政机关“{agency_id}”", reason=Reason.NOT_FOUND)
     earlier = (await conn.execute(text(
         "SELECT source, imported_at FROM ledger_imports WHERE content_hash = :h"),
         {"h": content_hash})).first()
     if earlier is not None:
-        raise ImportRefused(
+        raise Refused(
             f"该台账文件已于{earlier.imported_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}导入"
             f"（{earlier.source}），不能重复导入")
     own = [r.case_number for r in rows if r.case_number]
     if clash := await _numbers_in_use(conn, own):
-        raise ImportRefused("以下受理编号已存在：" + "、".join(clash))
+        raise Refused("以下受理编号已存在：" + "、".join(clash))
     return found[1]
 
 
@@ -115,14 +108,14 @@ async def import_ledger(engine: AsyncEngine, clock: Clock, agency_id: str,
                         actor: str, key_ring: list[Secret],
                         check_id: uuid.UUID | None = None) -> Imported:
     """Imports `rows` (read from `content`); with `check_id`, only if that check of these bytes
-    is still there and unexpired, and deletes it (else `CheckRefused`, 404)."""
+    is still there and unexpired, and deletes it (else `Refused`, not found)."""
     content_hash = hashlib.sha256(content).hexdigest()
     now = clock.now()
     async with engine.begin() as conn:
         await conn.execute(text(_LOCK))
         if check_id is not None and not await ledger_checks.consume(conn, check_id,
                                                                     content_hash, now):
-            raise CheckRefused(ABSENT, 404)
+            raise Refused(ABSENT, reason=Reason.NOT_FOUND, field="check_id")
         agency = await admissible(conn, agency_id, rows, content_hash)
         numbers = await _numbers(conn, agency, rows)
         correlation = uuid.uuid4()
@@ -135,13 +128,9 @@ async def import_ledger(engine: AsyncEngine, clock: Clock, agency_id: str,
                                  agency=agency_id, occurred_at=now, actor=actor,
                                  correlation_id=correlation, source="intake")
                        for i, f in enumerate(facts)]
-        await eventstore.append(conn, events, APPLICATIONS_TOPIC)  # one round trip
-        await conn.execute(text(
-            """INSERT INTO applicants (application_id, agency, id_number, credit_code, phone)
-               SELECT r.application_id, :a, r.id_number, r.credit_code, r.phone
-               FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(
-                   application_id uuid, id_number text, credit_code text, phone text)"""),
-            {"a": agency_id, "rows": json.dumps(identities, ensure_ascii=False)})
+        # One round trip: the function every accepted application is stored with.
+        await repository.store_applications(conn, agency_id, APPLICATIONS_TOPIC, events,
+                                            identities)
         await conn.execute(text(
             """INSERT INTO ledger_imports
                    (content_hash, agency_id, source, rows, imported_by, imported_at)
@@ -155,16 +144,8 @@ async def import_ledger(engine: AsyncEngine, clock: Clock, agency_id: str,
 async def _numbers(conn: AsyncConnection, agency: AgencyConfigured,
                    rows: list[LedgerRow]) -> list[str]:
     """Each row's case number: its own, else the agency's next of its year, in file order;
-    one counter update per year, not per row."""
+    one draw per year, not per row."""
     wanted = Counter(r.received_on.year for r in rows if not r.case_number)
-    following = {year: await repository.reserve_case_sequences(conn, agency.agency_id, year, n)
-                 for year, n in sorted(wanted.items())}
-    numbers = []
-    for row in rows:
-        if row.case_number:
-            numbers.append(row.case_number)
-            continue
-        year = row.received_on.year
-        numbers.append(case_number(agency, year, following[year]))
-        following[year] += 1
-    return numbers
+    drawn = {year: iter(await repository.reserve_case_numbers(conn, agency, year, n))
+             for year, n in sorted(wanted.items())}
+    return [row.case_number or next(drawn[row.received_on.year]) for row in rows]
