@@ -1,6 +1,7 @@
 """The outcomes of an application (docs/domain.md#outcomes): one declaration each, and the one
 place an outcome is declared. Casework (which outcomes a decision may record, the basis it
-cites by default), notify (which reply letter), reporting (the row of table 三, the groups the
+cites by default, the step that must come first, whether the information is provided, the
+outcome a withdrawal or a lapse records), notify (which reply letter), reporting (the row of table 三, the groups the
 report's prose counts), the ledger import (the labels a clerk may write) and the exports all
 read this module; adding an outcome is adding one `Outcome` below (and, for the letter, its
 wording in the reply template it names: docs/architecture.md#adding-an-outcome).
@@ -12,6 +13,7 @@ outcomes is `len(OUTCOMES)`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 REGULATION = "《中华人民共和国政府信息公开条例》"
 FEE_RULES = "《政府信息公开信息处理费管理办法》（国办函〔2020〕109号）"
@@ -29,6 +31,25 @@ class Group:
     refusal: bool = False
 
 
+class Prior(StrEnum):
+    """A step the case must have been through before staff may decide an outcome."""
+
+    CORRECTION_RECEIVED = "correction_received"  # Art. 30: still unclear *after* a correction
+    REASONS_REQUESTED = "reasons_requested"  # Art. 35: the applicant was asked for reasons
+
+
+class Ending(StrEnum):
+    """What ends a case without a decision of staff; each records one outcome."""
+
+    WITHDRAWN = "withdrawn"  # the applicant withdrew the application
+    NO_CORRECTION = "no_correction"  # the correction period ran out
+    NO_FEE_PAYMENT = "no_fee_payment"  # the fee's payment period ran out
+
+
+# The endings the system records itself when a period lapses.
+LAPSES = frozenset({Ending.NO_CORRECTION, Ending.NO_FEE_PAYMENT})
+
+
 @dataclass(frozen=True)
 class Ground:
     """Where one outcome covers two paragraphs of Art. 36: which paragraph a reply rests on."""
@@ -39,6 +60,9 @@ class Ground:
     requires: tuple[tuple[str, str], ...] = ()
     # The ground taken when the decision names none but does name the responsible agency.
     names_responsible_agency: bool = False
+    # Of an outcome that provides information: whether a reply on this ground does (one that
+    # says where the information is already published provides nothing itself).
+    provides_information: bool = True
 
 
 @dataclass(frozen=True)
@@ -48,12 +72,28 @@ class Outcome:
     basis: str  # the legal basis a reply cites by default (staff may state a more precise one)
     letter: str  # the reply letter's kind: services/notify/templates/<letter>.txt.j2
     grounds: tuple[Ground, ...] = ()  # the first is the default
-    by_lapse_only: bool = False  # recorded by the sweep when a period lapses, never by staff
     aliases: tuple[str, ...] = ()  # other words a ledger may use for it (2019/2020 format)
+    # The information is provided to the applicant, so the form and the route it is provided
+    # by apply, and providing it otherwise than asked needs a reason (Art. 40).
+    provides_information: bool = False
+    after: Prior | None = None  # staff may decide it only after this step
+    # The ending that records it, and the reply text the system writes for it then.
+    ends: Ending | None = None
+    ending_reply: str = ""
 
     @property
     def group(self) -> Group:
         return GROUPS[self.key.split(".")[0]]
+
+    @property
+    def by_lapse_only(self) -> bool:
+        """Recorded by the sweep when a period lapses, never by staff."""
+        return self.ends in LAPSES
+
+    def provides_information_on(self, ground: str | None) -> bool:
+        """Whether a reply of this outcome on `ground` provides the information itself."""
+        return self.provides_information and (ground is None
+                                              or GROUNDS[ground].provides_information)
 
     def default_ground(self, responsible_agency: str = "") -> str | None:
         """The ground of a decision that names none: the one that names the responsible agency
@@ -87,9 +127,11 @@ DECLARED: tuple[Outcome, ...] = (
             _art("第三十六条第（一）项、第（二）项"), "reply_disclosed", grounds=(
                 Ground("provided", _art("第三十六条第（二）项")),
                 Ground("already_public", _art("第三十六条第（一）项"),
-                       requires=(("public_source", "已主动公开信息的获取途径"),)))),
+                       requires=(("public_source", "已主动公开信息的获取途径"),),
+                       provides_information=False)),
+            provides_information=True),
     Outcome("partially_disclosed", "三(二)部分公开（区分处理的，只计这一情形，不计其他情形）",
-            _art("第三十七条"), "reply_partially_disclosed"),
+            _art("第三十七条"), "reply_partially_disclosed", provides_information=True),
     Outcome("withheld.state_secret", "三(三)1.属于国家秘密", _ART14, "reply_withheld"),
     Outcome("withheld.law_prohibited", "三(三)2.其他法律行政法规禁止公开", _ART14,
             "reply_withheld"),
@@ -113,7 +155,7 @@ DECLARED: tuple[Outcome, ...] = (
     Outcome("unable.needs_creation", "三(四)2.没有现成信息需要另行制作", _art("第三十八条"),
             "reply_unable"),
     Outcome("unable.still_unclear", "三(四)3.补正后申请内容仍不明确", _art("第三十条"),
-            "reply_unable"),
+            "reply_unable", after=Prior.CORRECTION_RECEIVED),
     Outcome("not_processed.petition", "三(五)1.信访举报投诉类申请", _art("第三十九条第一款"),
             "reply_not_processed"),
     Outcome("not_processed.duplicate", "三(五)2.重复申请", _art("第三十六条第（六）项"),
@@ -121,21 +163,25 @@ DECLARED: tuple[Outcome, ...] = (
     Outcome("not_processed.publication", "三(五)3.要求提供公开出版物",
             _art("第三十九条第二款"), "reply_not_processed"),
     Outcome("not_processed.excessive", "三(五)4.无正当理由大量反复申请", _art("第三十五条"),
-            "reply_not_processed"),
+            "reply_not_processed", after=Prior.REASONS_REQUESTED),
     Outcome("not_processed.confirm_or_reissue",
             "三(五)5.要求行政机关确认或重新出具已获取信息", _art("第三十九条"),
             "reply_not_processed"),
     Outcome("other.no_correction",
             "三(六)1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
-            _art("第三十条"), "abandonment_notice", by_lapse_only=True, aliases=("逾期不补正",)),
+            _art("第三十条"), "abandonment_notice", aliases=("逾期不补正",),
+            ends=Ending.NO_CORRECTION, ending_reply="申请人逾期未补正，视为放弃申请"),
     Outcome("other.no_fee_payment",
             "三(六)2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
-            FEE_RULES, "abandonment_notice", by_lapse_only=True, aliases=("逾期未缴费",)),
-    Outcome("other.other", "三(六)3.其他", "", "reply_other", aliases=("其他处理",)),
+            FEE_RULES, "abandonment_notice", aliases=("逾期未缴费",),
+            ends=Ending.NO_FEE_PAYMENT, ending_reply="申请人逾期未缴纳信息处理费，视为放弃申请"),
+    Outcome("other.other", "三(六)3.其他", "", "reply_other", aliases=("其他处理",),
+            ends=Ending.WITHDRAWN, ending_reply="申请人撤回申请"),
 )
 
 OUTCOMES: dict[str, Outcome] = {o.key: o for o in DECLARED}
 GROUNDS: dict[str, Ground] = {g.key: g for o in DECLARED for g in o.grounds}
+ENDINGS: dict[Ending, Outcome] = {o.ends: o for o in DECLARED if o.ends is not None}
 # What a reply letter falls back to for a key it does not know (never one casework records).
 FALLBACK_LETTER = "reply_other"
 
@@ -149,6 +195,11 @@ def _check() -> None:
             raise ValueError(f"outcome {o.key}: no group {o.key.split('.')[0]!r}")
     if len(GROUNDS) != sum(len(o.grounds) for o in DECLARED):
         raise ValueError("a ground belongs to two outcomes")
+    if set(ENDINGS) != set(Ending) or len(ENDINGS) != sum(bool(o.ends) for o in DECLARED):
+        raise ValueError("every ending records exactly one outcome")
+    for o in DECLARED:
+        if o.ends is not None and not o.ending_reply:
+            raise ValueError(f"outcome {o.key}: no reply text for its ending")
 
 
 _check()

@@ -21,7 +21,7 @@ from services.casework.domain import commands as c
 from services.casework.domain.calendar import default_calendar
 from services.casework.domain.case import Case, Pause, fold
 from services.casework.domain.deadline import paused_working_days
-from services.casework.domain.decide import OutOfOrder, Refused, decide, from_intake, recompute
+from services.casework.domain.decide import OutOfOrder, decide, from_intake, recompute
 from services.casework.domain.notice import parse_notice
 from shared.contracts.agencies import AgencyPolicies
 from shared.contracts.applications import (
@@ -52,6 +52,7 @@ from shared.contracts.cases import (
     ReviewDecided,
     ReviewFiled,
 )
+from shared.refusals import Reason, Refused
 
 CAL = default_calendar()
 APP = uuid.uuid4()
@@ -148,7 +149,8 @@ def test_a_receipt_before_its_submission_is_out_of_order():
 def test_staff_confirm_receipt_back_dated_but_never_in_the_future():
     s = Story(today="2025-09-24")
     assert s.refused(c.ConfirmReceipt(D("2025-09-25"))).field == "on"
-    assert s.refused(c.ConfirmReceipt(D("2025-09-23")), roles=["auditor"]).status == 403
+    refusal = s.refused(c.ConfirmReceipt(D("2025-09-23")), roles=["auditor"])
+    assert refusal.reason is Reason.FORBIDDEN
     s.when(c.ConfirmReceipt(D("2025-09-22")), roles=["registrar"])
     assert s.case.received_on == D("2025-09-22") and s.case.due_on == D("2025-10-24")
     assert s.refused(c.ConfirmReceipt(D("2025-09-23"))).field == "on"
@@ -160,7 +162,7 @@ def test_commands_before_receipt_or_before_the_last_act_are_refused():
     s.receipt("2025-09-22")
     s.when(c.StartConsultation(D("2025-09-25"), "third_party", "某公司"))
     refusal = s.refused(c.Withdraw(D("2025-09-24")))
-    assert refusal.field == "on" and refusal.status == 422
+    assert refusal.field == "on" and refusal.reason is Reason.INVALID
 
 
 # --- correction (Art. 30) ---------------------------------------------------------------
@@ -229,7 +231,7 @@ def test_still_unclear_only_after_a_correction():
 def test_an_extension_once_only_by_the_approver_before_the_due_date():
     s = Story().receipt("2025-09-22")
     extension = c.ApproveExtension(D("2025-10-20"), 20, "需要调取档案")
-    assert s.refused(extension, roles=["caseworker"]).status == 403
+    assert s.refused(extension, roles=["caseworker"]).reason is Reason.FORBIDDEN
     assert s.refused(c.ApproveExtension(D("2025-10-20"), 21, "x理由"),
                      roles=["approver"]).field == "working_days"
     approved, due = s.when(extension, roles=["approver"])
@@ -321,7 +323,8 @@ def test_an_unpaid_fee_is_deemed_abandoned_by_the_sweep():
     lapsed, concluded = s.when(c.Sweep(), today="2025-11-12")
     assert isinstance(lapsed, FeeLapsed) and lapsed.on == D("2025-11-11")
     assert concluded.outcome == "other.no_fee_payment"
-    assert s.refused(c.RecordFeePayment(D("2025-11-12")), today="2025-11-12").status == 409
+    late = s.refused(c.RecordFeePayment(D("2025-11-12")), today="2025-11-12")
+    assert late.reason is Reason.CONFLICT
 
 
 def test_no_fee_notice_outside_the_reply_period():
@@ -357,11 +360,22 @@ def test_withdrawal_concludes_as_other_and_nothing_follows():
 
 def test_a_decision_records_exactly_one_of_the_21_outcomes():
     s = Story().receipt("2025-09-22")
-    assert s.refused(c.Decide(D("2025-09-24"), "approved")).status == 422
+    assert s.refused(c.Decide(D("2025-09-24"), "approved")).reason is Reason.INVALID
     assert s.refused(c.Decide(D("2025-09-24"), "other.no_correction")).field == "outcome"
     [concluded] = s.when(c.Decide(D("2025-09-24"), "partially_disclosed", "部分公开"))
     assert concluded.legal_basis.endswith("第三十七条")
     assert s.case.outcome == "partially_disclosed" and s.case.concluded_on == D("2025-09-24")
+
+
+def test_a_reply_providing_the_information_otherwise_than_asked_says_why():
+    s = Story().receipt("2025-09-22")
+    for outcome in ("disclosed", "partially_disclosed"):
+        refusal = s.refused(c.Decide(D("2025-09-24"), outcome, medium="paper"))
+        assert refusal.field == "form_reason" and refusal.reason is Reason.INVALID
+    # Pointing to information already published provides nothing: no form, no route.
+    [concluded] = s.when(c.Decide(D("2025-09-24"), "disclosed", ground="already_public",
+                                  public_source="本机关门户网站", medium="paper"))
+    assert concluded.ground == "already_public" and concluded.medium is None
 
 
 def test_only_an_in_person_application_is_answered_on_the_spot_the_same_day():
@@ -383,11 +397,11 @@ def test_reconsideration_and_litigation_are_recorded_with_their_results():
     [filed] = s.when(c.FileReview(D("2025-10-10"), "R1", "reconsideration", "聊城市人民政府"))
     assert isinstance(filed, ReviewFiled)
     assert s.refused(c.FileReview(D("2025-10-10"), "R1", "reconsideration", "x政府")).field
-    assert s.refused(c.DecideReview(D("2025-11-10"), "R9", "upheld")).status == 404
+    assert s.refused(c.DecideReview(D("2025-11-10"), "R9", "upheld")).reason is Reason.NOT_FOUND
     [result] = s.when(c.DecideReview(D("2025-11-10"), "R1", "upheld"))
     assert isinstance(result, ReviewDecided) and s.case.reviews == (("R1", "reconsideration",
                                                                      "upheld"),)
-    assert s.refused(c.DecideReview(D("2025-11-11"), "R1", "corrected")).status == 409
+    assert s.refused(c.DecideReview(D("2025-11-11"), "R1", "corrected")).reason is Reason.CONFLICT
 
 
 def test_a_missed_due_date_is_recorded_once():

@@ -130,6 +130,15 @@ async def open_case_ids(conn: AsyncConnection) -> list[uuid.UUID]:
     return list(rows.scalars())
 
 
+async def open_deadlines(conn: AsyncConnection) -> list[tuple[str, date | None, bool, bool]]:
+    """Each received open case's agency, due date, whether its clock stands still and whether
+    its due date rests on a provisional calendar (what the operator's gauges count)."""
+    return [tuple(r) for r in (await conn.execute(text(
+        """SELECT agency, due_on, cardinality(paused_by) > 0 OR status = 'awaiting_correction',
+                  due_provisional
+           FROM cases WHERE status <> 'concluded' AND received_on IS NOT NULL"""))).all()]
+
+
 async def nth_this_month(conn: AsyncConnection, agency: str, case: Case) -> int:
     """The per-item fee counts an applicant's applications to this agency in the calendar month
     of this one's receipt, in the order they were received. An applicant without a key (no

@@ -11,7 +11,8 @@ from datetime import date
 
 from services.casework.domain import commands as c
 from services.casework.domain.case import Case
-from services.casework.domain.decide import Refused, decide
+from services.casework.domain.decide import decide
+from shared.refusals import Refused
 
 _PLACEHOLDER = "（可用性检查）"
 

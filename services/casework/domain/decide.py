@@ -1,11 +1,13 @@
 """What follows from a staff command or from time passing: `decide(case, command, ctx) -> facts`.
 
-A command the law does not allow at this point is `Refused` with the reason in Chinese (shown to
-staff) and the field it concerns. Deciding nothing is an empty list.
+A command the law does not allow at this point is `Refused` (shared/refusals.py): why, in Chinese
+(shown to staff), the kind of refusal and the field it concerns. Deciding nothing is an empty
+list.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -73,15 +75,21 @@ from shared.contracts.cases import (
     ReviewFiled,
 )
 from shared.contracts.cases import CaseWithdrawn as Withdrawn
+from shared.contracts.outcomes import Ending, Prior
+from shared.refusals import Reason, Refused
 
 STAFF = frozenset({"caseworker", "approver"})
 REGISTRARS = frozenset({"registrar", "caseworker", "approver"})
 
 
-class Refused(Exception):
-    def __init__(self, message: str, *, field: str | None = None, status: int = 409) -> None:
-        super().__init__(message)
-        self.message, self.field, self.status = message, field, status
+# The steps an outcome's declaration may require first (shared/contracts/outcomes.py): whether
+# the case has been through it, and what staff are told when it has not.
+_PRIOR: dict[Prior, tuple[Callable[[Case], bool], str]] = {
+    Prior.CORRECTION_RECEIVED: (lambda case: case.correction_received_on is not None,
+                                "只有补正后申请内容仍不明确的，才能按此情形答复"),
+    Prior.REASONS_REQUESTED: (lambda case: case.reasons_requested_on is not None,
+                              "不予处理前，应先要求申请人说明理由（条例第三十五条）"),
+}
 
 
 def _cn(d: date) -> str:
@@ -91,12 +99,12 @@ def _cn(d: date) -> str:
 def _check(case: Case, on: date, ctx: Context, roles: frozenset[str], *,
            open_only: bool = True) -> None:
     if "system" not in ctx.roles and not (ctx.roles & roles):
-        raise Refused("当前角色无权执行此操作", status=403)
+        raise Refused("当前角色无权执行此操作", reason=Reason.FORBIDDEN)
     if on > ctx.today:
-        raise Refused("日期不得晚于今天", field="on", status=422)
+        raise Refused("日期不得晚于今天", field="on", reason=Reason.INVALID)
     if case.last_on is not None and on < case.last_on:
         raise Refused(f"日期不得早于本案上一环节的日期（{_cn(case.last_on)}）", field="on",
-                      status=422)
+                      reason=Reason.INVALID)
     if open_only and case.concluded:
         raise Refused("本案已办结，不能再作此项处理")
     if open_only and case.received_on is None:
@@ -118,6 +126,12 @@ def _conclude(case: Case, on: date, outcome: str, text: str = "", basis: str | N
     return CaseConcluded(application_id=case.application_id, on=on, outcome=outcome,
                          legal_basis=OUTCOMES[outcome] if basis is None else basis,
                          reply_text=text, on_the_spot=on_the_spot)
+
+
+def _ended(case: Case, on: date, ending: Ending) -> CaseConcluded:
+    """The conclusion a withdrawal or a lapse records: the outcome declared for it."""
+    outcome = declared.ENDINGS[ending]
+    return _conclude(case, on, outcome.key, outcome.ending_reply)
 
 
 def decide(case: Case, command: Command, ctx: Context) -> list[BaseModel]:
@@ -173,7 +187,7 @@ def _request_correction(case: Case, c: RequestCorrection, ctx: Context) -> list[
         raise Refused(f"补正告知应在收到申请之日起7个工作日内（{_cn(limit)}前）发出", field="on")
     items = [i.strip() for i in c.items if i.strip()]
     if not items:
-        raise Refused("须列明需要补正的事项", field="items", status=422)
+        raise Refused("须列明需要补正的事项", field="items", reason=Reason.INVALID)
     period = c.period_working_days or ctx.policies.correction_period_working_days
     requested = CorrectionRequested(
         application_id=case.application_id, on=c.on, items=items, period_working_days=period,
@@ -187,7 +201,7 @@ def _receive_correction(case: Case, c: ReceiveCorrection, ctx: Context) -> list[
         raise Refused("本案没有待补正的事项")
     if c.on > case.correct_by and not (c.late_reason or "").strip():
         raise Refused(f"补正期限已于{_cn(case.correct_by)}届满；逾期补正须说明正当理由",
-                      field="late_reason", status=422)
+                      field="late_reason", reason=Reason.INVALID)
     received = CorrectionReceived(application_id=case.application_id, on=c.on,
                                   late_reason=c.late_reason)
     return _then(case, [received], ctx, "restart_after_correction")
@@ -195,7 +209,7 @@ def _receive_correction(case: Case, c: ReceiveCorrection, ctx: Context) -> list[
 
 def _approve_extension(case: Case, c: ApproveExtension, ctx: Context) -> list[BaseModel]:
     if "approver" not in ctx.roles:
-        raise Refused("延长答复期限须经政府信息公开工作机构负责人同意", status=403)
+        raise Refused("延长答复期限须经政府信息公开工作机构负责人同意", reason=Reason.FORBIDDEN)
     _check(case, c.on, ctx, frozenset({"approver"}))
     if case.extended:
         raise Refused("答复期限只能延长一次")
@@ -204,9 +218,10 @@ def _approve_extension(case: Case, c: ApproveExtension, ctx: Context) -> list[Ba
     if case.due_on is None or c.on > case.due_on:
         raise Refused("延长答复期限应在答复期限届满前决定", field="on")
     if not 1 <= c.working_days <= MAX_EXTENSION:
-        raise Refused("延长的期限最长不得超过20个工作日", field="working_days", status=422)
+        raise Refused("延长的期限最长不得超过20个工作日", field="working_days",
+                      reason=Reason.INVALID)
     if not c.reason.strip():
-        raise Refused("须说明延长答复期限的理由", field="reason", status=422)
+        raise Refused("须说明延长答复期限的理由", field="reason", reason=Reason.INVALID)
     approved = ExtensionApproved(application_id=case.application_id, on=c.on,
                                  working_days=c.working_days, approved_by=ctx.actor,
                                  reason=c.reason.strip())
@@ -219,7 +234,7 @@ def _start_consultation(case: Case, c: StartConsultation, ctx: Context) -> list[
         raise Refused("等待补正期间不能征求意见")
     party = c.party.strip()
     if not party:
-        raise Refused("须写明征求意见的对象", field="party", status=422)
+        raise Refused("须写明征求意见的对象", field="party", reason=Reason.INVALID)
     if any(p.key == f"consultation:{party}" for p in case.open_pauses):
         raise Refused(f"已在向{party}征求意见，尚未答复")
     started = ConsultationStarted(
@@ -249,7 +264,7 @@ def _issue_fee_notice(case: Case, c: IssueFeeNotice, ctx: Context) -> list[BaseM
         amount = fees.fee(c.method, nth_this_month=c.nth_this_month, pages=c.pages)
     except ValueError:
         field_name = "pages" if c.method == "per_volume" else "method"
-        raise Refused("计费依据不完整或无效", field=field_name, status=422) from None
+        raise Refused("计费依据不完整或无效", field=field_name, reason=Reason.INVALID) from None
     if amount <= 0:
         raise Refused("按所选计收方式本申请不收费，无需发出收费通知", field="method")
     notice = FeeNoticeIssued(
@@ -284,9 +299,9 @@ def _set_reasonable_due_date(case: Case, c: SetReasonableDueDate, ctx: Context,
     if case.reasons_requested_on is None:
         raise Refused("确定延迟答复的合理期限前，应先要求申请人说明理由（条例第三十五条）")
     if case.due_on is None or c.due_on <= case.due_on:
-        raise Refused("合理期限应晚于现有答复期限", field="due_on", status=422)
+        raise Refused("合理期限应晚于现有答复期限", field="due_on", reason=Reason.INVALID)
     if not ctx.calendar.is_working_day(c.due_on):
-        raise Refused("合理期限应为工作日", field="due_on", status=422)
+        raise Refused("合理期限应为工作日", field="due_on", reason=Reason.INVALID)
     basis = DueDateBasis(rule="art35_reasonable_date", counted_from=case.period_start,
                          working_days=0, set_date=c.due_on,
                          provisional=ctx.calendar.is_provisional(c.due_on),
@@ -298,21 +313,21 @@ def _set_reasonable_due_date(case: Case, c: SetReasonableDueDate, ctx: Context,
 def _withdraw(case: Case, c: Withdraw, ctx: Context) -> list[BaseModel]:
     _check(case, c.on, ctx, STAFF)
     return [Withdrawn(application_id=case.application_id, on=c.on, note=c.note),
-            _conclude(case, c.on, "other.other", "申请人撤回申请")]
+            _ended(case, c.on, Ending.WITHDRAWN)]
 
 
 def _decide(case: Case, c: Decide, ctx: Context) -> list[BaseModel]:
     _check(case, c.on, ctx, STAFF)
     if c.outcome not in OUTCOMES:
-        raise Refused(f"处理结果{declared.refused_outcome_words()}", field="outcome", status=422)
+        raise Refused(f"处理结果{declared.refused_outcome_words()}", field="outcome",
+                      reason=Reason.INVALID)
     if c.outcome in BY_LAPSE_ONLY:
         raise Refused("逾期不补正、逾期未缴费由系统按期限届满自动认定", field="outcome")
     if case.status == "awaiting_correction":
         raise Refused("申请人补正或补正期限届满前不能作出答复")
-    if c.outcome == "unable.still_unclear" and case.correction_received_on is None:
-        raise Refused("只有补正后申请内容仍不明确的，才能按此情形答复", field="outcome")
-    if c.outcome == "not_processed.excessive" and case.reasons_requested_on is None:
-        raise Refused("不予处理前，应先要求申请人说明理由（条例第三十五条）", field="outcome")
+    prior = declared.OUTCOMES[c.outcome].after
+    if prior is not None and not _PRIOR[prior][0](case):
+        raise Refused(_PRIOR[prior][1], field="outcome")
     if c.on_the_spot and (case.channel != Channel.in_person or c.on != case.received_on):
         raise Refused("只有当面提出的申请才能在收到当日当场答复", field="on_the_spot")
     concluded = _conclude(case, c.on, c.outcome, c.reply_text, c.legal_basis, c.on_the_spot)
@@ -324,7 +339,7 @@ def _reply_details(c: Decide) -> dict[str, Any]:
     where published information is found, the agency responsible, another form and why."""
     grounds = GROUNDS.get(c.outcome, ())
     if c.ground is not None and c.ground not in grounds:
-        raise Refused("所选的答复依据与处理结果不符", field="ground", status=422)
+        raise Refused("所选的答复依据与处理结果不符", field="ground", reason=Reason.INVALID)
     ground = c.ground or declared.OUTCOMES[c.outcome].default_ground(
         c.responsible_agency.strip())
     details: dict[str, Any] = {"ground": ground}
@@ -333,17 +348,17 @@ def _reply_details(c: Decide) -> dict[str, Any]:
     required = declared.GROUNDS[ground].requires if ground is not None else ()
     for name, words in required:
         if not getattr(c, name).strip():
-            raise Refused(f"须填写{words}", field=name, status=422)
+            raise Refused(f"须填写{words}", field=name, reason=Reason.INVALID)
         details[name] = getattr(c, name).strip()
-    if c.outcome in ("disclosed", "partially_disclosed") and ground != "already_public":
+    if declared.OUTCOMES[c.outcome].provides_information_on(ground):
         if c.medium is not None and c.medium not in MEDIA:
-            raise Refused("提供形式应为纸质或电子", field="medium", status=422)
+            raise Refused("提供形式应为纸质或电子", field="medium", reason=Reason.INVALID)
         if c.delivery is not None and c.delivery not in DELIVERIES:
             raise Refused("获取方式应为邮寄、电子邮件、当面领取或网上获取", field="delivery",
-                          status=422)
+                          reason=Reason.INVALID)
         if (c.medium or c.delivery) and not c.form_reason.strip():
             raise Refused("不按申请人要求的形式或方式提供的，须说明理由（条例第四十条）",
-                          field="form_reason", status=422)
+                          field="form_reason", reason=Reason.INVALID)
         details.update(medium=c.medium, delivery=c.delivery, form_reason=c.form_reason.strip())
     return details
 
@@ -360,7 +375,7 @@ def _decide_review(case: Case, c: DecideReview, ctx: Context) -> list[BaseModel]
     _check(case, c.on, ctx, STAFF, open_only=False)
     review = next((r for r in case.reviews if r[0] == c.review_id), None)
     if review is None:
-        raise Refused("未找到该复议或诉讼", field="review_id", status=404)
+        raise Refused("未找到该复议或诉讼", field="review_id", reason=Reason.NOT_FOUND)
     if review[2] is not None:
         raise Refused("该复议或诉讼已有结果")
     return [ReviewDecided(application_id=case.application_id, on=c.on, review_id=c.review_id,
@@ -375,12 +390,11 @@ def _sweep(case: Case, _: Sweep, ctx: Context) -> list[BaseModel]:
     if case.status == "awaiting_correction" and case.correct_by < today:
         on = max(case.correct_by + timedelta(days=1), case.last_on)
         return [CorrectionLapsed(application_id=case.application_id, on=on),
-                _conclude(case, on, "other.no_correction", "申请人逾期未补正，视为放弃申请")]
+                _ended(case, on, Ending.NO_CORRECTION)]
     if case.fee is not None and case.fee_paid_on is None and case.fee.pay_by < today:
         on = max(case.fee.pay_by + timedelta(days=1), case.last_on)
         return [FeeLapsed(application_id=case.application_id, on=on),
-                _conclude(case, on, "other.no_fee_payment",
-                          "申请人逾期未缴纳信息处理费，视为放弃申请")]
+                _ended(case, on, Ending.NO_FEE_PAYMENT)]
     for pause in case.open_pauses:
         if pause.key.startswith("consultation:") and pause.answer_by < today:
             # Silence: a third party's is left to the agency's decision, another agency's is

@@ -17,7 +17,6 @@ from services.casework.domain.calendar import (
     PROVISIONAL_SOURCE,
     provisional_days,
 )
-from services.casework.domain.decide import Refused
 from services.casework.domain.holidays import PROVISIONAL_MAX_YEAR, PROVISIONAL_MIN_YEAR
 from services.casework.domain.notice import NoticeError, parse_notice
 from services.casework.domain.public import public_steps
@@ -286,10 +285,8 @@ def router(runtime: Runtime) -> APIRouter:
 def _command_endpoint(runtime: Runtime, model: type[BaseModel], make: Any, staff_dep: Any):
     async def endpoint(application_id: uuid.UUID, body: model, staff: staff_dep,  # type: ignore[valid-type]
                        ) -> dict[str, Any]:
-        try:
-            return await handlers.command(runtime.engine, runtime.clock, application_id,
-                                          make(body), staff)
-        except Refused as exc:
-            raise Problem(exc.status, exc.message, field=exc.field) from None
+        # A refusal is answered by the HTTP edge (shared/http.py).
+        return await handlers.command(runtime.engine, runtime.clock, application_id,
+                                      make(body), staff)
 
     return endpoint

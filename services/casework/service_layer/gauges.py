@@ -7,9 +7,9 @@ from collections import Counter as Tally
 from datetime import date
 
 from prometheus_client import Gauge
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.casework.adapters import projection
 from services.casework.domain.calendar import WorkingCalendar
 from services.casework.service_layer.handlers import BREACH_WITHDRAWN, BREACHED, calendars
 from shared.clock import Clock, local_date
@@ -34,10 +34,7 @@ async def refresh(engine: AsyncEngine, clock: Clock) -> None:
     today = local_date(clock.now())
     async with engine.connect() as conn:
         calendar = await calendars.get(conn)
-        rows = (await conn.execute(text(
-            """SELECT agency, due_on, cardinality(paused_by) > 0 OR status = 'awaiting_correction',
-                      due_provisional
-               FROM cases WHERE status <> 'concluded' AND received_on IS NOT NULL"""))).all()
+        rows = await projection.open_deadlines(conn)
     counts, provisional = Tally(), Tally()
     agencies = {agency for agency, *_ in rows}
     for agency, due, paused, is_provisional in rows:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from prometheus_client import Counter
@@ -17,7 +17,7 @@ from services.casework.adapters import calendar_store, projection
 from services.casework.domain.available import available
 from services.casework.domain.case import Case, evolve
 from services.casework.domain.commands import Command, Context, IssueFeeNotice, Sweep
-from services.casework.domain.decide import OutOfOrder, Refused, decide, from_intake, recompute
+from services.casework.domain.decide import OutOfOrder, decide, from_intake, recompute
 from services.casework.domain.notice import Notice
 from shared import eventstore
 from shared.auth import Staff
@@ -28,6 +28,7 @@ from shared.contracts.cases import CaseOpened, DeadlineBreached, DeadlineBreachW
 from shared.db import transaction_memo
 from shared.events import Envelope, new_event
 from shared.inbox import NotReady, Unprocessable
+from shared.refusals import Reason, Refused
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,17 @@ async def _policies(conn: AsyncConnection, agency: str) -> AgencyPolicies:
             raise NotReady(f"agency {agency} not yet known to casework")
         memo["policies", agency] = AgencyConfigured.model_validate(config).policies
     return memo["policies", agency]
+
+
+async def _context(conn: AsyncConnection, today: date, policies: AgencyPolicies,
+                   staff: Staff | None = None) -> Context:
+    """What `decide` knows besides the case: the business date, the working calendar, the
+    agency's policies, and who acts (the system, when no staff member does)."""
+    calendar = await calendars.get(conn)
+    if staff is None:
+        return Context(today=today, calendar=calendar, policies=policies)
+    return Context(today=today, calendar=calendar, policies=policies, actor=staff.user,
+                   roles=frozenset(r.value for r in staff.roles))
 
 
 async def _load(conn: AsyncConnection, stream: str, agency: str) -> Loaded:
@@ -120,7 +132,6 @@ async def on_application_events(conn: AsyncConnection, envelopes: list[Envelope]
     it, the batch's streams read in one query and its new events appended in one statement."""
     histories = await eventstore.read_streams(conn, {e.stream_id for e in envelopes}, SERVICE)
     today = local_date(clock.now())
-    calendar = await calendars.get(conn)
     loaded: dict[str, Loaded] = {}
     touched: dict[str, tuple[str, datetime]] = {}
     recorded: list[Envelope] = []
@@ -129,7 +140,7 @@ async def on_application_events(conn: AsyncConnection, envelopes: list[Envelope]
         if case is None:
             case = loaded[envelope.stream_id] = Loaded(
                 histories[envelope.stream_id], await _policies(conn, envelope.agency))
-        ctx = Context(today=today, calendar=calendar, policies=case.policies)
+        ctx = await _context(conn, today, case.policies)
         try:
             facts = from_intake(case.case, envelope.body(), ctx)
         except (OutOfOrder, Refused) as exc:
@@ -159,13 +170,11 @@ async def command(engine: AsyncEngine, clock: Clock, application_id: uuid.UUID, 
         found = await projection.row(conn, application_id)
         if found is None or not staff.can_act_for(found["agency"]):
             # Another agency's case is reported as absent, so nothing about it is revealed.
-            raise Refused("未找到该案件", field="application_id", status=404)
+            raise Refused("未找到该案件", reason=Reason.NOT_FOUND, field="application_id")
         agency = found["agency"]
         loaded = await _load(conn, str(application_id), agency)
         now = clock.now()
-        ctx = Context(today=local_date(now), calendar=await calendars.get(conn),
-                      policies=loaded.policies, actor=staff.user,
-                      roles=frozenset(r.value for r in staff.roles))
+        ctx = await _context(conn, local_date(now), loaded.policies, staff)
         if (isinstance(cmd, IssueFeeNotice) and cmd.method == "per_item"
                 and loaded.case.received_on is not None):
             cmd = replace(cmd, nth_this_month=await projection.nth_this_month(
@@ -184,10 +193,8 @@ async def actions(conn: AsyncConnection, clock: Clock, agency: str, history: lis
     loaded = Loaded(history, await _policies(conn, agency))
     if loaded.case is None:
         return []
-    ctx = Context(today=local_date(clock.now()), calendar=await calendars.get(conn),
-                  policies=loaded.policies, actor=staff.user,
-                  roles=frozenset(r.value for r in staff.roles))
-    return available(loaded.case, ctx)
+    return available(loaded.case, await _context(conn, local_date(clock.now()), loaded.policies,
+                                                 staff))
 
 
 async def sweep(engine: AsyncEngine, clock: Clock, limit: int = 500) -> int:
@@ -202,8 +209,7 @@ async def sweep(engine: AsyncEngine, clock: Clock, limit: int = 500) -> int:
         async with engine.begin() as conn:
             found = await projection.row(conn, application_id)
             loaded = await _load(conn, str(application_id), found["agency"])
-            ctx = Context(today=today, calendar=await calendars.get(conn),
-                          policies=loaded.policies)
+            ctx = await _context(conn, today, loaded.policies)
             facts = decide(loaded.case, Sweep(), ctx)
             await _record(conn, loaded, facts, agency=found["agency"], at=now, actor="system",
                           correlation=uuid.uuid4())
@@ -221,13 +227,11 @@ async def load_notice(engine: AsyncEngine, clock: Clock, notice: Notice, staff: 
     now = clock.now()
     async with engine.begin() as conn:
         await calendar_store.store_notice(conn, notice, loaded_by=staff.user)
-        calendar = await calendars.get(conn)
         moved = []
         for application_id in await projection.open_case_ids(conn):
             found = await projection.row(conn, application_id)
             loaded = await _load(conn, str(application_id), found["agency"])
-            ctx = Context(today=local_date(now), calendar=calendar, policies=loaded.policies)
-            facts = recompute(loaded.case, ctx)
+            facts = recompute(loaded.case, await _context(conn, local_date(now), loaded.policies))
             await _record(conn, loaded, facts, agency=found["agency"], at=now,
                           actor=staff.user, correlation=uuid.uuid4())
             if facts:
