@@ -22,7 +22,7 @@ from shared.clock import SHANGHAI, SettableClock
 from shared.contracts.agencies import AgencyConfigured, Office
 from shared.db import make_engine, make_pool, migrate
 from shared.events import Envelope
-from shared.http import Problem
+from shared.refusals import Reason, Refused
 from tests.e2e.helpers import application
 
 pytestmark = pytest.mark.e2e
@@ -76,28 +76,28 @@ async def rows(engine, sql: str) -> list:
 async def test_an_accepted_application_is_numbered_stored_and_queued(intake):
     directory, engine = intake
     accepted = await submit(directory, key="k-1")
-    assert accepted.status == 201 and not accepted.replayed
-    assert accepted.body["case_number"] == "AC-2025-00001"
+    assert not accepted.replayed
+    assert accepted.receipt["case_number"] == "AC-2025-00001"
     events = await rows(engine, "SELECT position, type, payload FROM events ORDER BY position")
     assert [e.type for e in events] == ["ApplicationSubmitted", "ReceiptConfirmed"]
     # The number drawn inside the statement is the one the event carries.
     assert events[0].payload["case_number"] == "AC-2025-00001"
-    assert events[0].payload["application_id"] == accepted.body["application_id"]
+    assert events[0].payload["application_id"] == accepted.receipt["application_id"]
     outbox = await rows(engine, "SELECT position, topic FROM outbox ORDER BY id")
     assert [(o.position, o.topic) for o in outbox] == [(e.position, "gongkai.applications")
                                                       for e in events]
     stored = await rows(engine, "SELECT status, response FROM idempotency_keys")
     assert stored[0].status == 201
-    code = accepted.body["access_code"]
+    code = accepted.receipt["access_code"]
     # A retry's answer, the access code sealed: not readable from the database alone.
-    assert stored[0].response == json.loads(json.dumps(accepted.body)) | {
+    assert stored[0].response == json.loads(json.dumps(accepted.receipt)) | {
         "access_code": seal(code, "k-1", RING)}
     assert code not in json.dumps(stored[0].response)
     # The identity stays in intake's applicants table, not in the published event.
     submitted = json.dumps(events[0].payload, ensure_ascii=False)
     who = await rows(engine, "SELECT application_id, id_number FROM applicants")
     assert [(str(w.application_id), w.id_number) for w in who] == [
-        (accepted.body["application_id"], form().applicant.id_number)]
+        (accepted.receipt["application_id"], form().applicant.id_number)]
     assert form().applicant.id_number not in submitted
     assert events[0].payload["applicant_keys"][0].startswith("t1:")
 
@@ -106,10 +106,10 @@ async def test_the_same_key_returns_the_first_answer_and_stores_nothing_more(int
     directory, engine = intake
     first = await submit(directory, key="k-2")
     again = await submit(directory, key="k-2")
-    assert again.replayed and again.body == first.body
-    with pytest.raises(Problem) as refused:
+    assert again.replayed and again.receipt == first.receipt
+    with pytest.raises(Refused) as refused:
         await submit(directory, n=2, key="k-2")  # another body under the same key
-    assert refused.value.status == 422 and refused.value.errors[0]["field"] == "Idempotency-Key"
+    assert refused.value.reason is Reason.INVALID and refused.value.field == "Idempotency-Key"
     assert len(await rows(engine, "SELECT 1 FROM events")) == 2
     assert (await rows(engine, "SELECT last FROM case_counters"))[0].last == 1
 
@@ -117,7 +117,7 @@ async def test_the_same_key_returns_the_first_answer_and_stores_nothing_more(int
 async def test_numbers_have_no_gaps_and_no_repeats_under_concurrency(intake):
     directory, engine = intake
     answers = await asyncio.gather(*(submit(directory, n, key=f"c-{n}") for n in range(40)))
-    numbers = sorted(a.body["case_number"] for a in answers)
+    numbers = sorted(a.receipt["case_number"] for a in answers)
     assert numbers == [f"AC-2025-{i:05d}" for i in range(1, 41)]
     assert len(await rows(engine, "SELECT 1 FROM outbox")) == 80
 
@@ -126,7 +126,7 @@ async def test_the_number_is_padded_to_five_digits_and_grows_past_them(intake):
     directory, engine = intake
     async with engine.begin() as conn:
         await conn.execute(text("INSERT INTO case_counters VALUES ('acc-1', 2025, 99998)"))
-    numbers = [(await submit(directory, n)).body["case_number"] for n in (1, 2)]
+    numbers = [(await submit(directory, n)).receipt["case_number"] for n in (1, 2)]
     assert numbers == ["AC-2025-99999", "AC-2025-100000"]
 
 
@@ -144,7 +144,7 @@ async def test_a_ledger_import_and_online_submissions_draw_from_one_counter(inta
             await repository.reserve_case_numbers(conn, agency, 2025, 5)
             raise RuntimeError("the import fails after drawing")
     after = await submit(directory, 2)
-    assert [first.body["case_number"], *drawn, after.body["case_number"]] == [
+    assert [first.receipt["case_number"], *drawn, after.receipt["case_number"]] == [
         f"AC-2025-{i:05d}" for i in range(1, 6)]
     async with engine.begin() as conn:
         assert await repository.reserve_case_numbers(conn, agency, 2024, 1) == ["AC-2024-00001"]
@@ -156,16 +156,16 @@ async def test_a_changed_agency_is_read_again_before_anything_is_stored(intake):
     async with engine.begin() as conn:
         await repository.put_agency(conn, agency_config(prefix="NEW"), 2)
     accepted = await submit(directory, 2)
-    assert accepted.body["case_number"] == "NEW-2025-00002"
+    assert accepted.receipt["case_number"] == "NEW-2025-00002"
     events = await rows(engine, "SELECT payload FROM events WHERE type = 'ApplicationSubmitted'")
     assert [e.payload["case_number"] for e in events] == ["AC-2025-00001", "NEW-2025-00002"]
 
 
 async def test_an_unknown_agency_is_refused_by_field_and_uses_no_number(intake):
     directory, engine = intake
-    with pytest.raises(Problem) as refused:
+    with pytest.raises(Refused) as refused:
         await submit(directory, agency="nowhere")
-    assert refused.value.status == 422 and refused.value.errors[0]["field"] == "agency"
+    assert refused.value.reason is Reason.INVALID and refused.value.field == "agency"
     assert await rows(engine, "SELECT 1 FROM events") == []
     assert await rows(engine, "SELECT 1 FROM case_counters") == []
 

@@ -61,10 +61,11 @@ def accepted_response(accepted: handlers.Accepted) -> JSONResponse:
         # after the commit, before the answer and (very likely) before the relay published.
         # Never set in production.
         os._exit(70)
-    headers = {"Location": f"/v1/applications/{accepted.body['application_id']}"}
+    headers = {"Location": f"/v1/applications/{accepted.receipt['application_id']}"}
     if accepted.replayed:
         headers["Idempotent-Replayed"] = "true"
-    return JSONResponse(accepted.body, status_code=accepted.status, headers=headers)
+    # A replay is answered as the first request was: created.
+    return JSONResponse(accepted.receipt, status_code=201, headers=headers)
 
 
 def staff_router(runtime: Runtime) -> APIRouter:

@@ -26,12 +26,13 @@ from services.intake.service_layer import handlers
 from shared.clock import local_date
 from shared.http import (
     UNAVAILABLE,
-    Problem,
     problem_answer,
+    refused_answer,
     too_large_answer,
     unavailable_answer,
 )
 from shared.limits import BodyTooLarge
+from shared.refusals import Refused
 
 PATH = "/v1/applications"
 _KEY_MAX = 200  # as the FastAPI route declares it
@@ -93,8 +94,8 @@ async def _submit(app: Any, form: SubmissionForm, key: str | None):
             app.state.store, app.state.runtime.clock, form, idempotency_key=key)
     except FieldError as exc:
         return problem_answer("POST", PATH, invalid(exc))
-    except Problem as exc:
-        return problem_answer("POST", PATH, exc)
+    except Refused as exc:
+        return refused_answer("POST", PATH, exc)
     except UNAVAILABLE as exc:
         return unavailable_answer("POST", PATH, exc)
     return accepted_response(accepted)

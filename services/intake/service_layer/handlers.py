@@ -39,7 +39,7 @@ from shared.contracts.applications import (
     access_code_hash,
 )
 from shared.events import new_event
-from shared.http import Problem
+from shared.refusals import Reason, Refused
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +48,11 @@ SERVICE = "intake"
 
 @dataclass(frozen=True)
 class Accepted:
-    status: int
-    body: dict[str, Any]
+    """What the applicant is told of an accepted application: its id, case number, agency,
+    channel, status, dates and the access code (shown once). The idempotency record keeps it,
+    so a retry with the same key is told the same (`replayed`)."""
+
+    receipt: dict[str, Any]
     replayed: bool = False
 
 
@@ -93,9 +96,9 @@ async def register_application(
     """Record an application staff received in person, by post, fax or e-mail (with a copy of
     the applicant's identity document, when one came with it)."""
     if not staff.has(Role.REGISTRAR, Role.CASEWORKER, Role.APPROVER):
-        raise Problem(403, "当前角色无权登记申请")
+        raise Refused("当前角色无权登记申请", reason=Reason.FORBIDDEN)
     if not staff.can_act_for(form.agency):
-        raise Problem(403, "无权为其他行政机关登记申请", field="agency")
+        raise Refused("无权为其他行政机关登记申请", reason=Reason.FORBIDDEN, field="agency")
 
     def facts(agency: AgencyConfigured, application_id: uuid.UUID, number: str, now: datetime):
         return register(form, application_id=application_id, number=number, now=now,
@@ -120,7 +123,7 @@ async def _accept(store: repository.Store, clock: Clock,
     while True:
         found = await store.agencies.get(form.agency, fresh=fresh)
         if found is None:
-            raise Problem(422, f"未找到行政机关“{form.agency}”", field="agency")
+            raise Refused(f"未找到行政机关“{form.agency}”", reason=Reason.INVALID, field="agency")
         version, agency = found
         application_id = uuid.uuid4()
         # The number is drawn inside the storing statement; the facts carry a placeholder
@@ -142,7 +145,7 @@ async def _accept(store: repository.Store, clock: Clock,
             for i, fact in enumerate(facts)
         ]
         received = next((f for f in facts if isinstance(f, ReceiptConfirmed)), None)
-        body = {
+        receipt = {
             "application_id": str(application_id),
             "case_number": None,
             "agency": agency.agency_id,
@@ -153,9 +156,9 @@ async def _accept(store: repository.Store, clock: Clock,
             # Shown once: with the application id it lets the applicant follow the case.
             "access_code": code,
         }
-        # The idempotency record answers a retry with the same body, the access code sealed.
-        kept = body if idempotency_key is None else {
-            **body, "access_code": seal(code, idempotency_key, store.key_ring[0])}
+        # The idempotency record answers a retry with the same receipt, the access code sealed.
+        kept = receipt if idempotency_key is None else {
+            **receipt, "access_code": seal(code, idempotency_key, store.key_ring[0])}
         result = await store.acceptor.accept(repository.Submission(
             agency_id=agency.agency_id, agency_version=version, year=year,
             number_prefix=case_number_prefix(agency, year), idempotency_key=idempotency_key,
@@ -166,24 +169,24 @@ async def _accept(store: repository.Store, clock: Clock,
             continue
         break
     if result.outcome == "unknown_agency":
-        raise Problem(422, f"未找到行政机关“{form.agency}”", field="agency")
+        raise Refused(f"未找到行政机关“{form.agency}”", reason=Reason.INVALID, field="agency")
     if result.outcome == "stale_agency":
-        raise Problem(503, "行政机关配置正在更新，申请未被保存，请稍后重试。",
-                      headers={"Retry-After": "1"})
+        raise Refused("行政机关配置正在更新，申请未被保存，请稍后重试。",
+                      reason=Reason.UNAVAILABLE)
     if result.outcome == "replayed":
         if result.request_hash != request_hash:
-            raise Problem(422, "该幂等键已用于内容不同的另一申请", field="Idempotency-Key")
-        response = dict(result.response or {})
-        if response.get("access_code") and idempotency_key is not None:
-            response["access_code"] = unseal(response["access_code"], idempotency_key,
-                                             store.key_ring)
-        return Accepted(result.status or 201, response, replayed=True)
-    body["case_number"] = result.case_number
+            raise Refused("该幂等键已用于内容不同的另一申请", reason=Reason.INVALID,
+                          field="Idempotency-Key")
+        kept = dict(result.response or {})
+        if kept.get("access_code") and idempotency_key is not None:
+            kept["access_code"] = unseal(kept["access_code"], idempotency_key, store.key_ring)
+        return Accepted(kept, replayed=True)
+    receipt["case_number"] = result.case_number
     log.info("application %s accepted for %s as %s (%s)%s", application_id, agency.agency_id,
-             result.case_number, body["channel"],
+             result.case_number, receipt["channel"],
              f" with id document {stored.document_id} ({stored.media_type}, {stored.size} bytes)"
              if stored else "")
-    return Accepted(201, body)
+    return Accepted(receipt)
 
 
 def _stored(document: IdDocumentFile | None, application_id: uuid.UUID, agency: str,

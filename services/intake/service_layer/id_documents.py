@@ -16,7 +16,7 @@ from services.intake.adapters import id_documents
 from services.intake.adapters.id_documents import StoredDocument
 from shared.auth import Staff
 from shared.clock import Clock
-from shared.http import Problem
+from shared.refusals import Reason, Refused
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ async def view(pool: asyncpg.Pool, clock: Clock, staff: Staff,
             if document is not None:
                 log.warning("id document of application %s refused to %s (agency %s)",
                             application_id, staff.user, staff.agency or "city")
-            raise Problem(404, NO_DOCUMENT, field="application_id")
+            raise Refused(NO_DOCUMENT, reason=Reason.NOT_FOUND, field="application_id")
         await id_documents.record_view(conn, document, staff.user, clock.now())
     log.info("id document %s of application %s viewed by %s", document.document_id,
              application_id, staff.user)
@@ -51,7 +51,7 @@ async def views(pool: asyncpg.Pool, staff: Staff, application_id: uuid.UUID) -> 
         agency = (document.agency_id if document is not None
                   else await id_documents.agency_of_application(conn, application_id))
         if not _may_see(staff, agency):
-            raise Problem(404, NO_APPLICATION, field="application_id")
+            raise Refused(NO_APPLICATION, reason=Reason.NOT_FOUND, field="application_id")
         seen = await id_documents.views(conn, application_id) if document is not None else []
     return {
         "document": None if document is None else {
