@@ -14,6 +14,7 @@ from shared.contracts.cases import (
     CaseConcluded,
     CaseOpened,
     CaseReceived,
+    CaseWithdrawn,
     ConsultationEnded,
     ConsultationStarted,
     CorrectionLapsed,
@@ -86,6 +87,11 @@ def _end_pause(pauses: tuple[Pause, ...], key: str, end: date) -> tuple[Pause, .
     return tuple(replace(p, end=end) if p.key == key and p.end is None else p for p in pauses)
 
 
+# The case events `evolve` takes only the date of: the conclusion recorded with each ends the
+# case. Every other case event changes it (tests/unit/test_typed_folds.py).
+DATED_ONLY = (CorrectionLapsed, FeeLapsed, CaseWithdrawn)
+
+
 def evolve(state: Case | None, fact: BaseModel, *, pause_edges: tuple[bool, bool] = (False, True),
            ) -> Case | None:
     """`pause_edges`: whether a pause includes its dispatch day and its answer day (policy)."""
@@ -94,10 +100,7 @@ def evolve(state: Case | None, fact: BaseModel, *, pause_edges: tuple[bool, bool
                     tuple(fact.applicant_keys), fact.access_code_hash)
     if state is None:
         return None
-    # A breach is the system's observation, not an act: a decision entered late but dated
-    # before it is still accepted, so it does not move the case's last date.
-    on = (None if isinstance(fact, DeadlineBreached | DeadlineBreachWithdrawn)
-          else getattr(fact, "on", None))
+    on = _acted_on(fact)
     if on is not None:
         state = replace(state, last_on=max(state.last_on or on, on))
     with_dispatch, with_answer = pause_edges
@@ -150,9 +153,16 @@ def evolve(state: Case | None, fact: BaseModel, *, pause_edges: tuple[bool, bool
         case ReviewDecided():
             return replace(state, reviews=tuple(
                 (i, k, fact.result if i == fact.review_id else r) for i, k, r in state.reviews))
-        case CorrectionLapsed() | FeeLapsed():
-            return state
-    return state
+    return state  # one of DATED_ONLY
+
+
+def _acted_on(fact: BaseModel) -> date | None:
+    """The business date of an act on the case, where its type declares one (`on`). A breach
+    is the system's observation, not an act: a decision entered late but dated before it is
+    still accepted, so it does not move the case's last date."""
+    if isinstance(fact, DeadlineBreached | DeadlineBreachWithdrawn):
+        return None
+    return fact.on if "on" in type(fact).model_fields else None  # type: ignore[attr-defined]
 
 
 def fold(facts: list[BaseModel], pause_edges: tuple[bool, bool] = (False, True)) -> Case | None:

@@ -51,13 +51,21 @@ from shared.contracts.cases import (
     CaseOpened,
     CaseReceived,
     CaseWithdrawn,
+    ConsultationEnded,
     ConsultationStarted,
+    CorrectionLapsed,
     CorrectionReceived,
     CorrectionRequested,
+    DeadlineBreached,
+    DeadlineBreachWithdrawn,
     DueDateSet,
     ExtensionApproved,
+    FeeLapsed,
     FeeNoticeIssued,
+    FeePaid,
     ReasonsRequested,
+    ReviewDecided,
+    ReviewFiled,
 )
 from shared.contracts.outcomes import DECLARED, OUTCOMES, reply_letter
 from shared.events import decode_payload
@@ -190,6 +198,11 @@ FOLD: dict[type[BaseModel], dict[str, str]] = {
                     "public_source": "public_source", "provided_medium": "medium",
                     "provided_delivery": "delivery", "form_reason": "form_reason"},
 }
+# The case events that call for no letter and carry no fact a letter shows; with FOLD's they
+# are every case event (tests/unit/test_typed_folds.py).
+IGNORED: tuple[type[BaseModel], ...] = (
+    CorrectionLapsed, ConsultationEnded, FeePaid, FeeLapsed, DeadlineBreached,
+    DeadlineBreachWithdrawn, ReviewFiled, ReviewDecided)
 _FACT_FIELDS = {f.name: f for f in fields(CaseFacts)}
 # The case events by type name, for callers that hold a payload rather than a typed event.
 CASE_EVENTS: dict[str, type[BaseModel]] = {

@@ -16,21 +16,38 @@ from shared.contracts.cases import (
     CaseConcluded,
     CaseOpened,
     CaseReceived,
+    CaseWithdrawn,
+    ConsultationEnded,
+    ConsultationStarted,
+    CorrectionLapsed,
+    CorrectionReceived,
+    CorrectionRequested,
     DeadlineBreached,
     DeadlineBreachWithdrawn,
     DueDateSet,
     ExtensionApproved,
+    FeeLapsed,
+    FeeNoticeIssued,
     FeePaid,
+    ReasonsRequested,
     ReviewDecided,
     ReviewFiled,
 )
 from shared.contracts.reports import ProactiveFiguresEntered
 from shared.events import Envelope
 
-# The event types that change a report; a replay reads only these.
-RELEVANT = ("AgencyConfigured", "CaseOpened", "CaseReceived", "CaseConcluded", "FeePaid",
-            "ReviewFiled", "ReviewDecided", "ProactiveFiguresEntered", "DueDateSet",
-            "ExtensionApproved", "DeadlineBreached", "DeadlineBreachWithdrawn")
+# The event types that change a report (`apply_fact` folds each), and those of the topics
+# reporting consumes that change none; tests/unit/test_typed_folds.py checks that the two cover
+# every event type it receives and that `apply_fact` takes nothing from an ignored one.
+FOLDED: tuple[type[BaseModel], ...] = (
+    AgencyConfigured, CaseOpened, CaseReceived, CaseConcluded, FeePaid, ReviewFiled,
+    ReviewDecided, ProactiveFiguresEntered, DueDateSet, ExtensionApproved, DeadlineBreached,
+    DeadlineBreachWithdrawn)
+IGNORED: tuple[type[BaseModel], ...] = (
+    CorrectionRequested, CorrectionReceived, CorrectionLapsed, ConsultationStarted,
+    ConsultationEnded, FeeNoticeIssued, FeeLapsed, ReasonsRequested, CaseWithdrawn)
+# Their type names, as stored: a replay reads only these.
+RELEVANT = tuple(model.__event_type__ for model in FOLDED)  # type: ignore[attr-defined]
 
 
 @dataclass
