@@ -21,11 +21,10 @@ from typing import Any
 
 import asyncpg
 from prometheus_client import Gauge
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.notify.adapters import store
+from services.notify.adapters import dead_letters, store
 from services.notify.adapters.channels import Channel, DeliveryError, retry_safe_names
 from services.notify.domain import letters
 from services.notify.domain.delivery import MAX_ATTEMPTS, backoff, sms_allowed_at
@@ -129,10 +128,7 @@ async def _deliver(engine: AsyncEngine, conn: AsyncConnection, channels: Channel
             await store.mark(conn, message.id, "queued" if retry else "failed", error=str(exc),
                              next_attempt_at=now + backoff(message.attempts) if retry else None)
             if not retry:
-                await conn.execute(text(
-                    """INSERT INTO dead_letters (topic, event_id, raw, reason)
-                       VALUES ('messages', :e, :raw, :why)"""),
-                    {"e": message.event_id, "raw": f"message {message.id}", "why": str(exc)})
+                await dead_letters.set_aside(conn, message.event_id, message.id, str(exc))
         MESSAGES.labels(message.channel, "retry" if retry else "failed").inc()
         log.warning("message %s via %s: %s (%s)", message.id, message.channel, exc,
                     "will retry" if retry else "failed")

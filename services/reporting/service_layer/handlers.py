@@ -17,7 +17,7 @@ from shared import eventstore
 from shared.clock import Clock
 from shared.contracts.reports import ProactiveFiguresEntered
 from shared.events import Envelope, new_event
-from shared.http import Problem
+from shared.refusals import Reason, Refused
 
 CITY = "city"
 SERVICE = "reporting"
@@ -64,7 +64,7 @@ async def _document(conn: AsyncConnection, year: int, agency: str, generated_at:
     elif agency in known:
         agencies = [agency]
     else:
-        raise Problem(404, f"未找到行政机关“{agency}”", field="agency")
+        raise Refused(f"未找到行政机关“{agency}”", reason=Reason.NOT_FOUND, field="agency")
     previous = await store.year_cells(conn, agencies, year - 1)
     return report.document(
         year=year, agency=agency, agencies=agencies,

@@ -15,14 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from prometheus_client import Counter, Gauge
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.reporting.adapters import store
+from services.reporting.adapters import replay_store, store
 from services.reporting.domain.projection import RELEVANT, WorkingSet, apply, apply_fact
 from services.reporting.service_layer.handlers import on_event
 from shared.events import Envelope, decode_payload
-from shared.eventstore import envelope_from_row
 
 Progress = Callable[[int, int], None]  # (events folded, events in all)
 
@@ -44,32 +42,19 @@ class Replayed:
         return self.events / self.seconds if self.seconds else 0.0
 
 
-async def _count(conn: AsyncConnection) -> int:
-    return (await conn.execute(text(
-        "SELECT count(*) FROM inbox WHERE envelope->>'type' = ANY(:t)"),
-        {"t": list(RELEVANT)})).scalar_one()
-
-
-# A replay reads only the parts of each stored envelope that the projection uses, and decodes
-# the payload straight from its JSON text: half the bytes, one validation instead of two.
-_FOLD_QUERY = """SELECT seq, envelope->>'type', (envelope->>'version')::int, envelope->>'agency',
-                        (envelope->>'event_id')::uuid, (envelope->'payload')::text
-                 FROM inbox WHERE envelope->>'type' = ANY($1) ORDER BY seq"""
 _BATCH = 20_000
 
 
 async def _fold_inbox(conn: AsyncConnection, ws: WorkingSet, progress: Progress | None,
                       total: int) -> tuple[int, int]:
-    raw = (await conn.get_raw_connection()).driver_connection
     folded, last_seq = 0, 0
-    cursor = await raw.cursor(_FOLD_QUERY, list(RELEVANT))
     # The working set holds a row object per case and nothing in it is cyclic: collecting
     # every few thousand allocations only walks the growing set again and again.
     gc.freeze()
     threshold = gc.get_threshold()
     gc.set_threshold(200_000, *threshold[1:])
     try:
-        while rows := await cursor.fetch(_BATCH):
+        async for rows in replay_store.inbox_batches(conn, RELEVANT, _BATCH):
             for _seq, kind, version, agency, event_id, payload in rows:
                 apply_fact(ws, decode_payload(kind, version, payload), agency, event_id)
             folded, last_seq = folded + len(rows), rows[-1][0]
@@ -85,12 +70,10 @@ async def _fold_inbox(conn: AsyncConnection, ws: WorkingSet, progress: Progress 
 
 
 async def _fold_own(conn: AsyncConnection, ws: WorkingSet, after: int = 0) -> int:
-    rows = await conn.execute(text(
-        "SELECT * FROM events WHERE position > :p ORDER BY position"), {"p": after})
     last = after
-    for row in rows:
-        apply(ws, envelope_from_row(row, "reporting"))
-        last = row.position
+    for position, envelope in await replay_store.own_events(conn, after):
+        apply(ws, envelope)
+        last = position
     return last
 
 
@@ -100,12 +83,12 @@ async def rebuild(engine: AsyncEngine, progress: Progress | None = None,
     async with engine.connect() as conn:
         conn = await conn.execution_options(isolation_level="REPEATABLE READ")
         async with conn.begin():
-            snapshot = (await conn.execute(text("SELECT pg_current_snapshot()::text"))).scalar()
+            snapshot = await replay_store.snapshot(conn)
             live = (await store.state(conn)).version
             new = live + 1
             await store.create_version(conn, new)
             ws = WorkingSet()
-            total = await _count(conn)
+            total = await replay_store.count_inbox(conn, RELEVANT)
             folded, through_seq = await _fold_inbox(conn, ws, progress, total)
             await _fold_own(conn, ws)
             await store.bulk_save(conn, ws, new)
@@ -127,15 +110,10 @@ async def _switch(engine: AsyncEngine, new: int, snapshot: str, through_seq: int
     the state row waits for live writers of the old version and holds new ones back."""
     async with engine.begin() as conn:
         await store.state(conn, lock="FOR UPDATE")
-        rows = await conn.execute(text(
-            """SELECT seq, envelope FROM inbox
-               WHERE NOT pg_visible_in_snapshot(tx, CAST(CAST(:snap AS text) AS pg_snapshot))
-                 AND envelope->>'type' = ANY(:t)
-               ORDER BY seq"""), {"snap": snapshot, "t": list(RELEVANT)})
+        unseen = await replay_store.unseen(conn, snapshot, RELEVANT)
         caught_up, last = 0, through_seq
         await store.use(conn, new)
-        for seq, body in rows.all():
-            envelope = Envelope.from_json(body)
+        for seq, envelope in unseen:
             ws = await store.load(conn, _ids(envelope))
             apply(ws, envelope)
             await store.save(conn, ws)
@@ -144,7 +122,7 @@ async def _switch(engine: AsyncEngine, new: int, snapshot: str, through_seq: int
         ws = WorkingSet()
         await _fold_own(conn, ws)
         await store.save(conn, ws)
-        await conn.execute(text("SET LOCAL search_path TO reporting"))
+        await replay_store.use_reporting_schema(conn)
         await store.switch(conn, new, last)
     return caught_up
 
@@ -160,9 +138,7 @@ async def differences(conn: AsyncConnection, old: int, new: int) -> list[str]:
     for table in store.TABLES:
         a, b = f'"{store.schema(old)}".{table}', f'"{store.schema(new)}".{table}'
         for left, right, label in ((a, b, "only in live"), (b, a, "only in rebuilt")):
-            n = (await conn.execute(text(
-                f"SELECT count(*) FROM (SELECT * FROM {left} EXCEPT SELECT * FROM {right}) d"
-            ))).scalar_one()
+            n = await replay_store.rows_only_in(conn, left, right)
             if n:
                 found.append(f"{table}: {n} rows {label}")
     return found
