@@ -82,7 +82,24 @@ async def append(conn: AsyncConnection, events: Sequence[Envelope], topic: str |
         raise
 
 
+def envelope_json(source: str) -> str:
+    """SQL for a stored event (aliased `e`) as its envelope's JSON text, the shape of
+    `Envelope.to_json` (timestamps in the session's time zone, UTC); `source` is the SQL that
+    gives the reading service's name. The one mapping from a row to an envelope: the relay
+    sends this text as the message, and readers validate it into an `Envelope` in one pass
+    (half the time of building it from the row's columns in Python, bench/accept.py)."""
+    return f"""json_build_object(
+                   'event_id', e.event_id, 'type', e.type, 'version', e.version,
+                   'stream_id', e.stream_id, 'stream_position', e.stream_position,
+                   'agency', e.agency, 'occurred_at', e.occurred_at, 'actor', e.actor,
+                   'correlation_id', e.correlation_id, 'causation_id', e.causation_id,
+                   'source', CAST({source} AS text), 'position', e.position,
+                   'payload', e.payload)::text"""
+
+
 def envelope_from_row(row: Any, source: str) -> Envelope:
+    """Kept for reporting's replay (`_fold_own`, which reads `SELECT *`) until it reads with
+    `read_after`; every other reader gets `envelope_json`'s text."""
     return Envelope(
         event_id=row.event_id,
         type=row.type,
@@ -100,12 +117,25 @@ def envelope_from_row(row: Any, source: str) -> Envelope:
     )
 
 
+_READ_STREAM = text(
+    f"""SELECT {envelope_json(":source")} FROM events e WHERE stream_id = :s
+        ORDER BY stream_position""")
+
+
 async def read_stream(conn: AsyncConnection, stream_id: str, source: str) -> list[Envelope]:
-    rows = await conn.execute(
-        text("SELECT * FROM events WHERE stream_id = :s ORDER BY stream_position"),
-        {"s": stream_id},
-    )
-    return [envelope_from_row(r, source) for r in rows]
+    rows = await conn.execute(_READ_STREAM, {"s": stream_id, "source": source})
+    return [Envelope.model_validate_json(raw) for raw in rows.scalars()]
+
+
+_READ_AFTER = text(
+    f"""SELECT {envelope_json(":source")} FROM events e WHERE position > :p
+        ORDER BY position""")
+
+
+async def read_after(conn: AsyncConnection, position: int, source: str) -> list[Envelope]:
+    """Every event stored after `position`, in order (a replay of a service's own facts)."""
+    rows = await conn.execute(_READ_AFTER, {"p": position, "source": source})
+    return [Envelope.model_validate_json(raw) for raw in rows.scalars()]
 
 
 # Each stream read through the (stream_id, stream_position) index (the ORDER BY keeps the
@@ -113,20 +143,21 @@ async def read_stream(conn: AsyncConnection, stream_id: str, source: str) -> lis
 # statistics gathered yet it chose a sequential scan of the whole store (seen: a casework batch
 # reading 3,200 rows to find 12, 1.5 ms per batch at 200 applications/s).
 _READ_STREAMS = text(
-    """SELECT e.* FROM unnest(CAST(:s AS text[])) AS s(id)
-       CROSS JOIN LATERAL (SELECT * FROM events WHERE stream_id = s.id
-                           ORDER BY stream_position) AS e
-       ORDER BY e.stream_id, e.stream_position"""
+    f"""SELECT e.stream_id, {envelope_json(":source")} AS envelope
+        FROM unnest(CAST(:s AS text[])) AS s(id)
+        CROSS JOIN LATERAL (SELECT * FROM events WHERE stream_id = s.id
+                            ORDER BY stream_position) AS e
+        ORDER BY e.stream_id, e.stream_position"""
 )
 
 
 async def read_streams(conn: AsyncConnection, stream_ids: Sequence[str], source: str,
                        ) -> dict[str, list[Envelope]]:
     """Several streams in one query (a consumed batch's cases)."""
-    rows = await conn.execute(_READ_STREAMS, {"s": list(stream_ids)})
+    rows = await conn.execute(_READ_STREAMS, {"s": list(stream_ids), "source": source})
     streams: dict[str, list[Envelope]] = {s: [] for s in stream_ids}
-    for r in rows:
-        streams[r.stream_id].append(envelope_from_row(r, source))
+    for stream_id, raw in rows:
+        streams[stream_id].append(Envelope.model_validate_json(raw))
     return streams
 
 

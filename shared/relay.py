@@ -31,30 +31,23 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared import kafka
-from shared.eventstore import OUTBOX_CHANNEL
+from shared.eventstore import OUTBOX_CHANNEL, envelope_json
 from shared.metrics import EVENTS_PRODUCED, OUTBOX_BACKLOG, OUTBOX_OLDEST_SECONDS, REPUBLISHED
 
 log = logging.getLogger(__name__)
 
 BATCH = 2000
 
-# PostgreSQL builds each envelope's JSON (the shape of `Envelope.to_json`; timestamps in the
-# session's UTC), which costs the relay's process nothing per event but the send.
+# PostgreSQL builds each envelope's JSON (`eventstore.envelope_json`, the one mapping from a
+# stored event to its envelope), which costs the relay's process nothing per event but the send.
 # The outbox's rows drive the join, each event fetched by its primary key (the LIMIT keeps the
 # planner from flattening the lateral lookup into a join it may hash). Left to itself, with an
 # outbox whose statistics are stale (it is filled and emptied many times a second), it hashed
 # the whole events table on every batch: 25 ms at 12k events, growing with the store.
-_CLAIM = """SELECT o.id, o.topic, e.stream_id,
-                   json_build_object(
-                       'event_id', e.event_id, 'type', e.type, 'version', e.version,
-                       'stream_id', e.stream_id, 'stream_position', e.stream_position,
-                       'agency', e.agency, 'occurred_at', e.occurred_at, 'actor', e.actor,
-                       'correlation_id', e.correlation_id, 'causation_id', e.causation_id,
-                       'source', $2::text, 'position', e.position, 'payload', e.payload
-                   )::text AS envelope
-            FROM (SELECT id, position, topic FROM outbox ORDER BY id LIMIT $1) AS o
-            CROSS JOIN LATERAL (SELECT * FROM events WHERE position = o.position LIMIT 1) AS e
-            ORDER BY o.id"""
+_CLAIM = f"""SELECT o.id, o.topic, e.stream_id, {envelope_json("$2")} AS envelope
+             FROM (SELECT id, position, topic FROM outbox ORDER BY id LIMIT $1) AS o
+             CROSS JOIN LATERAL (SELECT * FROM events WHERE position = o.position LIMIT 1) AS e
+             ORDER BY o.id"""
 
 # Published rows leave the outbox and are counted per topic, in one statement.
 _PUBLISHED = """WITH gone AS (DELETE FROM outbox WHERE id = ANY($1::bigint[]))

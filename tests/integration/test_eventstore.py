@@ -38,6 +38,30 @@ async def test_appended_events_are_read_back_and_queued_in_the_outbox(engine):
     assert queued == 2
 
 
+async def test_every_reader_reads_back_the_events_as_they_were_appended(engine):
+    """One row-to-envelope mapping (`envelope_json`) for a stream, several streams, and all
+    events after a position: the same envelope that was written, with the reader's source and
+    the stored position."""
+    streams = [uuid.uuid4(), uuid.uuid4()]
+    written = [receipt(s, n) for s in streams for n in (1, 2)]
+    async with engine.begin() as conn:
+        await eventstore.append(conn, written, None)
+    async with engine.connect() as conn:
+        one = await eventstore.read_stream(conn, str(streams[0]), "reader")
+        several = await eventstore.read_streams(conn, [str(s) for s in streams], "reader")
+        after = await eventstore.read_after(conn, one[1].position, "reader")
+
+    def same(read: list) -> list:
+        return [e.model_dump(exclude={"source", "position"}) for e in read]
+
+    assert same(one) == same(written[:2])
+    assert [same(several[str(s)]) for s in streams] == [same(written[:2]), same(written[2:])]
+    assert same(after) == same(written[2:])
+    assert {e.source for e in one + after} == {"reader"}
+    assert [e.position for e in after] == [one[1].position + 1, one[1].position + 2]
+    assert one[0].occurred_at == written[0].occurred_at
+
+
 async def test_a_second_writer_at_the_same_position_is_refused(engine):
     stream = uuid.uuid4()
     async with engine.begin() as conn:
@@ -82,6 +106,6 @@ async def test_a_batch_reads_its_streams_by_index_while_the_store_is_still_small
         streams = [uuid.uuid4() for _ in range(1000)]
         await eventstore.append(conn, [receipt(s, n) for s in streams for n in (1, 2, 3)], None)
         plan = "\n".join(r[0] for r in await conn.execute(
-            text("EXPLAIN " + _READ_STREAMS.text), {"s": list("abcdefghijkl")}))
+            text("EXPLAIN " + _READ_STREAMS.text), {"s": list("abcdefghijkl"), "source": "it"}))
     assert "Seq Scan on events" not in plan, plan
     assert "events_stream_id_stream_position_key" in plan, plan
