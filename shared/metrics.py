@@ -36,8 +36,8 @@ HTTP_REQUESTS = Counter(
 )
 FETCH_WAIT = Gauge(
     "gongkai_consumer_fetch_wait_ms",
-    "How long a consumer's fetch may wait at the broker now (short while events come, longer "
-    "when idle)", ["service", "topic"],
+    "How long a new event may wait for a consumer's next fetch now (the fetch wait while "
+    "events come; once idle, the consumer is paused and looks this often)", ["service", "topic"],
 )
 CONSUMER_LAG = Gauge(
     "gongkai_consumer_lag", "Messages on the broker not yet consumed, per partition",

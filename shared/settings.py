@@ -34,8 +34,9 @@ class Settings:
     # Reference data (the agencies) changes a few times a year: its consumers need not poll
     # the broker every 10 ms, which idle costs the broker and each consumer CPU.
     reference_fetch_max_wait_ms: int = 500
-    # A consumer that has seen no events for a while polls at this pace until the next batch
-    # (idle, ten polls a second cost the broker and the consumers next to nothing).
+    # A consumer that has seen no events for a while pauses and looks at the broker once in
+    # this many ms until the next batch (idle, ten looks a second cost next to nothing; a
+    # fetch every 10 ms cost the stack half a core). Equal to the fetch wait: never paused.
     idle_fetch_max_wait_ms: int = 100
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     clock: str | None = None

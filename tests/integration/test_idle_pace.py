@@ -1,0 +1,108 @@
+"""An idle consumer stops asking the broker a hundred times a second, and still takes the next
+event at once (shared/runtime/pace.py), against the real embedded broker."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+import pytest
+from prometheus_client import REGISTRY
+from sqlalchemy import text
+
+from shared import kafka
+from shared.runtime.loops import Loops
+from shared.runtime.subscriptions import Subscriptions
+from shared.settings import Settings
+from tests.integration.test_eventstore import receipt
+
+pytestmark = pytest.mark.e2e
+
+SETTINGS = Settings(fetch_max_wait_ms=10, idle_fetch_max_wait_ms=100)
+
+
+async def _publish(bootstrap: str, topic: str, count: int = 1) -> list[uuid.UUID]:
+    producer = kafka.producer(bootstrap)
+    await producer.start()
+    try:
+        events = [receipt(uuid.uuid4(), 1) for _ in range(count)]
+        for event in events:
+            await producer.send_and_wait(topic, key=str(event.stream_id).encode(),
+                                         value=event.to_json())
+        return [event.event_id for event in events]
+    finally:
+        await producer.stop()
+
+
+async def _until(check, within: float, every: float = 0.01) -> float:
+    """Seconds until `check()` holds (fails the test after `within`)."""
+    started = time.monotonic()
+    while not await check():
+        assert time.monotonic() - started < within, "not within the time allowed"
+        await asyncio.sleep(every)
+    return time.monotonic() - started
+
+
+async def _fetches_per_second(consumer, seconds: float = 1.0) -> float:
+    """Fetch answers per second for the consumer's busiest partition (each answer stamps the
+    partition's last poll time)."""
+    seen: dict = {}
+    stop = time.monotonic() + seconds
+    while time.monotonic() < stop:
+        for tp in consumer.assignment():
+            seen.setdefault(tp, set()).add(consumer.last_poll_timestamp(tp))
+        await asyncio.sleep(0.002)
+    return max((len(stamps) - 1 for stamps in seen.values()), default=0) / seconds
+
+
+async def test_an_idle_consumer_pauses_and_still_applies_the_next_event_at_once(infra, engine):
+    topic = f"it.pace.{uuid.uuid4().hex[:8]}"
+    await kafka.ensure_topics(infra.bootstrap, (topic,), partitions=2)
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE applied (event_id uuid, at timestamptz)"))
+
+    async def apply(conn, envelope):
+        await conn.execute(text("INSERT INTO applied VALUES (:e, clock_timestamp())"),
+                           {"e": envelope.event_id})
+
+    async def applied(ids) -> bool:
+        async with engine.connect() as conn:
+            return (await conn.execute(text("SELECT count(*) FROM applied WHERE event_id = "
+                                            "ANY(:ids)"), {"ids": ids})).scalar_one() == len(ids)
+
+    subscriptions = Subscriptions("it", infra.bootstrap, engine, SETTINGS)
+    subscriptions.add(topic, apply)
+    loops = Loops("it")
+    await subscriptions.start()
+    for name, run in subscriptions.loops():
+        loops.add(name, run)
+    loops.start()
+    try:
+        first = await _publish(infra.bootstrap, topic, 4)
+        await _until(lambda: applied(first), within=30)  # the group's first assignment: ~5 s
+        [(_, consumer)] = subscriptions.consumers()
+
+        def gauge() -> float | None:
+            return REGISTRY.get_sample_value("gongkai_consumer_fetch_wait_ms",
+                                             {"service": "it", "topic": topic})
+
+        # Quiet for the idle spell (2 s): every partition paused, the gauge says so.
+        async def paused() -> bool:
+            return bool(consumer.assignment()) and consumer.paused() == consumer.assignment()
+
+        await _until(paused, within=5)
+        assert gauge() == 100
+        # It still looks about ten times a second (not a hundred), and only looks.
+        assert 3 <= await _fetches_per_second(consumer) <= 12
+
+        later = await _publish(infra.bootstrap, topic, 3)
+        sent = time.monotonic()
+        await _until(lambda: applied(later), within=3)
+        assert time.monotonic() - sent < 1.0  # one look's wait, not a lost wake-up
+        # A batch came: it fetches without pause again.
+        assert not consumer.paused()
+        assert gauge() == 10
+    finally:
+        await loops.stop()
+        await subscriptions.stop()
