@@ -23,7 +23,7 @@ from services.casework.domain.commands import BASIS_BY_GROUND, GROUNDS, Context
 from services.casework.domain.decide import from_intake
 from services.casework.domain.outcomes import OUTCOMES
 from services.notify.adapters import pdf as pdf_adapter
-from services.notify.adapters.pdf import LetterFontMissing, extract_text, render_pdf
+from services.notify.adapters.pdf import extract_text, render_pdf
 from services.notify.domain.letters import (
     CaseFacts,
     LetterTemplateError,
@@ -34,6 +34,8 @@ from services.notify.domain.letters import (
     letter_date,
     letters_for,
 )
+from shared import cjk_font
+from shared.cjk_font import CJKFontMissing
 from shared.contracts.applications import (
     Applicant,
     ApplicationSubmitted,
@@ -407,30 +409,33 @@ def test_an_independent_reader_extracts_the_same_text(rendered: dict) -> None:
 
 
 def test_without_a_chinese_font_the_error_names_the_package(monkeypatch) -> None:
-    monkeypatch.delenv("GONGKAI_LETTER_FONT", raising=False)
+    monkeypatch.setattr(cjk_font, "CONFIGURED_FONT", None)  # no GONGKAI_LETTER_FONT
     monkeypatch.setitem(sys.modules, "pylopdf_fonts_zh_cn", None)
-    monkeypatch.setattr(pdf_adapter, "DEBIAN_FONTS", ())
-    pdf_adapter.letter_font.cache_clear()
+    monkeypatch.setattr(cjk_font, "DEBIAN_FONTS", ())
+    letter = compose("acknowledgement", fold(BASE), AGENCY, date(2025, 9, 22), TEMPLATES)
+    cjk_font._cjk_font.cache_clear()
     try:
-        with pytest.raises(LetterFontMissing, match="pylopdf-fonts-zh-cn"):
-            pdf_adapter.letter_font()
+        with pytest.raises(CJKFontMissing, match="pylopdf-fonts-zh-cn"):
+            render_pdf(letter)
     finally:
-        pdf_adapter.letter_font.cache_clear()
+        cjk_font._cjk_font.cache_clear()
 
 
 def test_debian_noto_collection_is_a_fallback(monkeypatch) -> None:
-    collection = pdf_adapter.DEBIAN_FONTS[0]
+    collection = cjk_font.DEBIAN_FONTS[0]
     if not collection.is_file():
         pytest.skip("fonts-noto-cjk not installed")
-    monkeypatch.setattr(pdf_adapter, "CONFIGURED_FONT", collection)  # GONGKAI_LETTER_FONT
-    pdf_adapter.letter_font.cache_clear()
+    monkeypatch.setattr(cjk_font, "CONFIGURED_FONT", collection)  # GONGKAI_LETTER_FONT
+    cjk_font._cjk_font.cache_clear()
     try:
-        path, face = pdf_adapter.letter_font(pdf_adapter.CONFIGURED_FONT)
+        path, face = cjk_font.cjk_font()
         assert path == collection and face == 2  # JP, KR, SC, TC, HK: the SC face
         letter = compose("acknowledgement", fold(BASE), AGENCY, date(2025, 9, 22), TEMPLATES)
-        assert f"（{CASE}）" in flat(extract_text(render_pdf(letter)))
+        pdf = render_pdf(letter)
+        assert f"（{CASE}）" in flat(extract_text(pdf))
+        assert b"NotoSerifCJK" in pdf  # the letter embeds the font the shared lookup found
     finally:
-        pdf_adapter.letter_font.cache_clear()
+        cjk_font._cjk_font.cache_clear()
 
 
 def test_a_letter_knows_the_case_as_of_its_event_not_the_later_events_of_its_batch():

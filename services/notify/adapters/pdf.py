@@ -1,81 +1,32 @@
 """Render a letter to a printable PDF: A4, a Simplified-Chinese serif font embedded (subset), so
 every viewer shows and prints it the same; archived with the case.
 
-The font, in this order: the file named by GONGKAI_LETTER_FONT (.otf/.ttf, or .ttc/.otc whose
-Simplified-Chinese face is chosen); Noto Serif SC from the PyPI package `pylopdf-fonts-zh-cn`
-(a dependency of the project); Debian's fonts-noto-cjk (Noto Serif/Sans CJK SC). fpdf2 embeds
-CFF-outline fonts as /FontFile3 and TrueType ones as /FontFile2, keeping only the glyphs used.
+The font is the one every PDF of the system embeds, found by shared/cjk_font.py (the file named
+by GONGKAI_LETTER_FONT, else Noto Serif SC of `pylopdf-fonts-zh-cn`, else Debian's
+fonts-noto-cjk). fpdf2 embeds CFF-outline fonts as /FontFile3 and TrueType ones as /FontFile2,
+keeping only the glyphs used.
 """
 
 from __future__ import annotations
 
-import functools
 import io
 import re
 from datetime import datetime, time
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
 from services.notify.domain.letters import Letter
+from shared.cjk_font import cjk_font
+from shared.cjk_font import use_font as use_font  # the name notify's composition root calls
 
-DEBIAN_FONTS = (
-    Path("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"),
-    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
-)
-FONT_PACKAGE = "pylopdf-fonts-zh-cn"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SIGNATURE_WIDTH = 72  # mm
 LINE = 8.5  # mm: line height of the 14 pt body text
 NO_LINE_START = set("。，、；：？！）》〉」』】〕”’…—%．,.;:?!)]")
 NO_LINE_END = set("（《〈「『【〔“‘([")
 INDENT = "\u3000\u3000"  # two full-width spaces: the first-line indent of Chinese prose
-
-
-class LetterFontMissing(RuntimeError):
-    pass
-
-
-# GONGKAI_LETTER_FONT (Settings.letter_font), set by the composition root (`use_font`).
-CONFIGURED_FONT: Path | None = None
-
-
-def use_font(path: Path | None) -> None:
-    global CONFIGURED_FONT
-    CONFIGURED_FONT = path
-
-
-@functools.cache
-def letter_font(configured: Path | None = None) -> tuple[Path, int]:
-    """The CJK font file and, for a collection, the index of its Simplified-Chinese face."""
-    candidates: list[Path] = []
-    if configured is not None:
-        candidates.append(configured)
-    try:
-        import pylopdf_fonts_zh_cn
-
-        candidates.append(pylopdf_fonts_zh_cn.serif_path())
-    except ImportError:
-        pass
-    candidates.extend(DEBIAN_FONTS)
-    for path in candidates:
-        if path.is_file():
-            return path, _sc_face(path)
-    raise LetterFontMissing(
-        f"no Chinese font for letters: install the Python package {FONT_PACKAGE} "
-        f"(pip install {FONT_PACKAGE}), or Debian's fonts-noto-cjk, or set GONGKAI_LETTER_FONT "
-        f"to an .otf/.ttf/.ttc file (looked at: {', '.join(map(str, candidates))})")
-
-
-def _sc_face(path: Path) -> int:
-    if path.suffix.lower() not in (".ttc", ".otc"):
-        return 0
-    from fontTools.ttLib import TTCollection
-
-    names = [font["name"].getDebugName(1) or "" for font in TTCollection(path, lazy=True).fonts]
-    return next((i for i, name in enumerate(names) if re.search(r"\bSC\b", name)), 0)
 
 
 class _Page(FPDF):
@@ -126,7 +77,7 @@ class _Page(FPDF):
 
 
 def render_pdf(letter: Letter) -> bytes:
-    path, face = letter_font(CONFIGURED_FONT)
+    path, face = cjk_font()
     pdf = _Page(orientation="portrait", unit="mm", format="A4")
     pdf.set_margins(left=28, top=30, right=26)
     pdf.set_auto_page_break(auto=True, margin=28)
