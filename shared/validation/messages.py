@@ -11,7 +11,7 @@ The field stays the JSON path of the body (e.g. `applicant.credit_code`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 INVALID = "取值无效"
@@ -19,9 +19,9 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 _LOCATIONS = ("body", "query", "path", "header", "cookie")
 
 
-def _n(ctx: Mapping[str, Any], key: str) -> str:
-    value = ctx.get(key)
-    return "" if value is None else str(value)
+def _chinese(text: str) -> str:
+    """A message of ours (already Chinese) as is; anything else (English) as `INVALID`."""
+    return text if _CJK.search(text) else INVALID
 
 
 def _choices(ctx: Mapping[str, Any]) -> str:
@@ -32,20 +32,22 @@ def _choices(ctx: Mapping[str, Any]) -> str:
     return "、".join(items)
 
 
-def _own(ctx: Mapping[str, Any]) -> str:
-    """The message a validator of ours raised (ValueError or FieldError), if it is Chinese."""
-    error = ctx.get("error")
-    text = str(getattr(error, "message", None) or error or "")
-    return text if _CJK.search(text) else INVALID
+class _Context(dict):
+    """An error's context as the wording's `{name}`s read it: an absent or None value is blank."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
 
 
-_WORDS: dict[str, str | Callable[[Mapping[str, Any]], str]] = {
+# The error types whose message is the one a validator of ours raised (ValueError or FieldError).
+_OWN = frozenset({"value_error", "assertion_error"})
+# Each error type's wording; a `{name}` is the value of the error's context (the limit), and
+# `{choices}` the values allowed.
+_WORDS: dict[str, str] = {
     "missing": "必填",
     "missing_argument": "必填",
     "extra_forbidden": "不允许提交此字段",
     "unexpected_keyword_argument": "不允许提交此字段",
-    "value_error": _own,
-    "assertion_error": _own,
     "json_invalid": "请求内容不是有效的JSON",
     "json_type": "须为JSON文本",
     "model_type": "须为JSON对象",
@@ -56,13 +58,13 @@ _WORDS: dict[str, str | Callable[[Mapping[str, Any]], str]] = {
     "set_type": "须为数组",
     "string_type": "须为文本",
     "string_unicode": "须为有效的Unicode文本",
-    "string_too_short": lambda c: f"不得少于{_n(c, 'min_length')}个字符",
-    "string_too_long": lambda c: f"不得超过{_n(c, 'max_length')}个字符",
+    "string_too_short": "不得少于{min_length}个字符",
+    "string_too_long": "不得超过{max_length}个字符",
     "string_pattern_mismatch": "格式不正确",
-    "bytes_too_long": lambda c: f"不得超过{_n(c, 'max_length')}字节",
-    "bytes_too_short": lambda c: f"不得少于{_n(c, 'min_length')}字节",
-    "too_short": lambda c: f"不得少于{_n(c, 'min_length')}项",
-    "too_long": lambda c: f"不得超过{_n(c, 'max_length')}项",
+    "bytes_too_long": "不得超过{max_length}字节",
+    "bytes_too_short": "不得少于{min_length}字节",
+    "too_short": "不得少于{min_length}项",
+    "too_long": "不得超过{max_length}项",
     "int_type": "须为整数",
     "int_parsing": "须为整数",
     "int_parsing_size": "数值超出允许范围",
@@ -72,16 +74,16 @@ _WORDS: dict[str, str | Callable[[Mapping[str, Any]], str]] = {
     "finite_number": "须为有限数值",
     "decimal_type": "须为数字",
     "decimal_parsing": "须为数字",
-    "decimal_max_digits": lambda c: f"不得超过{_n(c, 'max_digits')}位数字",
-    "decimal_max_places": lambda c: f"小数不得超过{_n(c, 'decimal_places')}位",
-    "decimal_whole_digits": lambda c: f"整数部分不得超过{_n(c, 'whole_digits')}位",
+    "decimal_max_digits": "不得超过{max_digits}位数字",
+    "decimal_max_places": "小数不得超过{decimal_places}位",
+    "decimal_whole_digits": "整数部分不得超过{whole_digits}位",
     "bool_type": "须为true或false",
     "bool_parsing": "须为true或false",
-    "greater_than": lambda c: f"须大于{_n(c, 'gt')}",
-    "greater_than_equal": lambda c: f"不得小于{_n(c, 'ge')}",
-    "less_than": lambda c: f"须小于{_n(c, 'lt')}",
-    "less_than_equal": lambda c: f"不得大于{_n(c, 'le')}",
-    "multiple_of": lambda c: f"须为{_n(c, 'multiple_of')}的整数倍",
+    "greater_than": "须大于{gt}",
+    "greater_than_equal": "不得小于{ge}",
+    "less_than": "须小于{lt}",
+    "less_than_equal": "不得大于{le}",
+    "multiple_of": "须为{multiple_of}的整数倍",
     "date_type": "日期格式应为YYYY-MM-DD",
     "date_parsing": "日期格式应为YYYY-MM-DD",
     "date_from_datetime_parsing": "日期格式应为YYYY-MM-DD",
@@ -99,8 +101,8 @@ _WORDS: dict[str, str | Callable[[Mapping[str, Any]], str]] = {
     "uuid_type": "编号格式不正确（应为UUID）",
     "uuid_parsing": "编号格式不正确（应为UUID）",
     "uuid_version": "编号格式不正确（应为UUID）",
-    "enum": lambda c: f"须为以下之一：{_choices(c)}",
-    "literal_error": lambda c: f"须为以下之一：{_choices(c)}",
+    "enum": "须为以下之一：{choices}",
+    "literal_error": "须为以下之一：{choices}",
     "union_tag_invalid": "类型不正确",
     "union_tag_not_found": "缺少类型字段",
     "none_required": "须为空",
@@ -114,13 +116,17 @@ _WORDS: dict[str, str | Callable[[Mapping[str, Any]], str]] = {
 
 def message(error: Mapping[str, Any]) -> str:
     """One pydantic error (an item of `ValidationError.errors()`) in formal Chinese."""
+    kind = str(error.get("type", ""))
     ctx = error.get("ctx") or {}
-    words = _WORDS.get(str(error.get("type", "")))
+    if kind in _OWN:
+        own = ctx.get("error")
+        return _chinese(str(getattr(own, "message", None) or own or ""))
+    words = _WORDS.get(kind)
     if words is None:
         # A custom error type (PydanticCustomError) of ours carries its Chinese message.
-        text = str(error.get("msg") or "")
-        return text if _CJK.search(text) else INVALID
-    return words(ctx) if callable(words) else words
+        return _chinese(str(error.get("msg") or ""))
+    values = {k: v for k, v in ctx.items() if v is not None}
+    return words.format_map(_Context(values, choices=_choices(ctx)))
 
 
 def field(error: Mapping[str, Any]) -> str:
