@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from gongkai import erasure, published_check
+from gongkai import database, erasure, published_check
 from gongkai.city import DEMO_CITY, CityFileError, read_city
 from gongkai.stack import Stack
 from shared.clock import SHANGHAI, clock_from_setting
@@ -134,18 +134,14 @@ def up(
 def migrate_cmd() -> None:
     """Apply database migrations of every service (DATABASE_URL, or the embedded server)."""
     settings = Settings.from_env()
-    url = _database_url(settings)
+    url = database.url(settings)
     for service in SERVICES:
         asyncio.run(migrate(service, url))
     console.print("Migrations applied.")
 
 
-def _database_url(settings: Settings) -> str:
-    if settings.database_url:
-        return settings.database_url
-    from gongkai.embedded import Postgres
-
-    return Postgres(settings.home.resolve() / "pgdata").url
+# gongkai/tokens.py's name for `database.url`, until it imports gongkai.database itself.
+_database_url = database.url
 
 
 @agencies_app.command("load")
@@ -154,7 +150,7 @@ def agencies_load(path: Path = typer.Argument(..., exists=True, dir_okay=False,
     """Load or update the agencies of a city file; unchanged agencies record nothing."""
     settings = Settings.from_env()
     try:
-        changed = asyncio.run(_load_agencies(_database_url(settings), path, settings.clock))
+        changed = asyncio.run(_load_agencies(database.url(settings), path, settings.clock))
     except CityFileError as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None
@@ -177,7 +173,7 @@ def calendar_load(
             console.print(f"  {problem}")
         raise typer.Exit(2) from None
     settings = Settings.from_env()
-    result = asyncio.run(_load_notice(_database_url(settings), notice, user, settings.clock))
+    result = asyncio.run(_load_notice(database.url(settings), notice, user, settings.clock))
     console.print(f"{notice.year} loaded from {notice.title}; "
                   f"{len(result['moved'])} open cases have a new due date")
     for moved in result["moved"]:
@@ -237,7 +233,7 @@ def replay(
     if projection != "reporting":
         console.print("[red]Only the reporting projection can be replayed.[/]")
         raise typer.Exit(2)
-    url = _database_url(Settings.from_env())
+    url = database.url(Settings.from_env())
     asyncio.run(migrate("reporting", url))
     with Progress(TextColumn("[bold]replaying"), BarColumn(),
                   TextColumn("{task.completed:,} events"), TextColumn("{task.fields[rate]}"),
@@ -288,7 +284,7 @@ def report(
     from shared import cjk_font
 
     cjk_font.use_font(settings.letter_font)
-    body = asyncio.run(_export(_database_url(settings), year, agency, format, settings.clock))
+    body = asyncio.run(_export(database.url(settings), year, agency, format, settings.clock))
     out.write_bytes(body)
     console.print(f"Wrote {out} ({len(body):,} bytes)")
 
@@ -346,7 +342,7 @@ def import_ledger(
     for warning in checked.warnings:
         console.print(f"[yellow]warning:[/] {warning}")
     try:
-        result = asyncio.run(_import(_database_url(settings), clock, agency, checked.rows, data,
+        result = asyncio.run(_import(database.url(settings), clock, agency, checked.rows, data,
                                      path.name, user, settings.home))
     except Exception as exc:  # refusals carry their reason; nothing was written
         from services.intake.service_layer.ledger_import import ImportRefused

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from sqlalchemy import text
 
+from gongkai import database
 from shared.clock import clock_from_setting, local_date
 from shared.contracts.agencies import AgencyPolicies
 from shared.db import make_engine, migrate
@@ -42,9 +43,7 @@ def erase(
         console.print("[red]An application id is a UUID (the applicant's receipt shows it).[/]")
         raise typer.Exit(2) from None
     settings = Settings.from_env()
-    from gongkai.cli import _database_url
-
-    url = _database_url(settings)
+    url = database.url(settings)
     now = clock_from_setting(settings.clock).now()
     done, unknown = asyncio.run(_erase(url, ids, expired, by, reason, now))
     for missing in unknown:
