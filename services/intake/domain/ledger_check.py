@@ -1,8 +1,9 @@
 """Checking a ledger (台账) before it is imported, the same for the `gongkai import` command and
 the staff console: every problem of the ledger and of the published table-三 figures given with
-it, the warnings where those figures break a check relation (docs/report-format.md#checks) or
-differ from what the ledger yields, and a summary of what would be imported. Pure: bytes in, a
-verdict out; nothing is stored."""
+it, the warnings where those figures break a check relation (docs/report-format.md#checks), and
+a summary of what would be imported. Pure: bytes in, a verdict out; nothing is stored. Where
+the published figures differ from what the ledger yields is counted in the database, by the
+rules reporting counts with (service_layer/ledger_checks.py `warnings`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from datetime import date
 from services.intake.domain.ledger import HEADERS, LedgerError, LedgerRow, read_ledger
 from shared.contracts.report_format import COLUMNS
 from shared.published import Figures, PublishedError, read_published, warnings_for
-from shared.report_rules import table3, year_cells
 from shared.tabular import Problem
 
 LEDGER, PUBLISHED = "ledger", "published"  # which file a problem is in
@@ -35,7 +35,8 @@ class Summary:
 class Checked:
     rows: list[LedgerRow]
     summary: Summary
-    warnings: list[str]
+    warnings: list[str]  # the published figures' own broken check relations
+    published: Figures | None = None
 
 
 @dataclass(frozen=True)
@@ -60,28 +61,11 @@ class CheckFailed(ValueError):
         super().__init__(f"{len(problems)} problems")
 
 
-@dataclass(frozen=True)
-class _Case:  # shared.report_rules.CaseFacts
-    applicant_type: str
-    received_on: date | None
-    concluded_on: date | None
-    outcome: str | None
-
-
 def summarize(rows: list[LedgerRow]) -> Summary:
     concluded = sum(1 for r in rows if r.outcome)
     received = [r.received_on for r in rows]
     return Summary(len(rows), concluded, len(rows) - concluded,
                    tuple(sorted({d.year for d in received})), min(received), max(received))
-
-
-def published_warnings(rows: list[LedgerRow], figures: Figures | None) -> list[str]:
-    """The ledger's own yearly figures by the system's rules, against what was published."""
-    if figures is None:
-        return []
-    cases = [_Case(r.applicant_type.value, r.received_on, r.replied_on, r.outcome) for r in rows]
-    computed = {year: table3(year_cells(cases, year)) for year in figures}
-    return warnings_for(figures, computed)
 
 
 def check_ledger(data: bytes, filename: str, published: bytes | None, *,
@@ -101,7 +85,8 @@ def check_ledger(data: bytes, filename: str, published: bytes | None, *,
             problems += _problems(PUBLISHED, exc.problems)
     if problems:
         raise CheckFailed(problems)
-    return Checked(rows, summarize(rows), published_warnings(rows, figures))
+    return Checked(rows, summarize(rows), [] if figures is None else warnings_for(figures),
+                   figures)
 
 
 def _problems(file: str, found: list[Problem]) -> list[FileProblem]:

@@ -192,16 +192,17 @@ def ledger_router(runtime: Runtime) -> APIRouter:
         try:
             async with runtime.engine.begin() as conn:
                 await admissible(conn, agency_id, checked.rows, hashlib.sha256(data).hexdigest())
+                warnings = await ledger_checks.warnings(conn, checked)
                 kept = await ledger_checks.keep(conn, agency_id=agency_id, user=staff.user,
                                                 name=_name(ledger), content=data, now=now)
         except Refused as refused:
             return _refused(request, refused)
         s = checked.summary
         log.info("ledger checked for %s by %s: %d rows, %d warnings, check %s", agency_id,
-                 staff.user, s.rows, len(checked.warnings), kept.check_id)
+                 staff.user, s.rows, len(warnings), kept.check_id)
         return LedgerChecked(
             agency=agency_id, file=FileInfo(name=kept.name, size=kept.size, sha256=kept.sha256),
-            warnings=checked.warnings, check_id=kept.check_id, expires_at=kept.expires_at,
+            warnings=warnings, check_id=kept.check_id, expires_at=kept.expires_at,
             summary=Summary(rows=s.rows, concluded=s.concluded, open=s.open, years=list(s.years),
                             first_received_on=s.first_received_on,
                             last_received_on=s.last_received_on))

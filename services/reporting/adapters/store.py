@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.reporting.domain.projection import CaseRow, ReviewRow, WorkingSet
+from shared import report_rules
 
 
 def schema(version: int) -> str:
@@ -147,26 +148,9 @@ async def drop_versions_before(conn: AsyncConnection, keep_from: int) -> None:
 
 # --- reading the figures ---------------------------------------------------------------
 
-_CELLS = text(
-    """SELECT 'new' AS row, applicant_type, count(*) AS n FROM cases
-         WHERE agency = ANY(:agencies) AND received_on BETWEEN :jan1 AND :dec31
-         GROUP BY applicant_type
-       UNION ALL
-       SELECT 'carried_over', applicant_type, count(*) FROM cases
-         WHERE agency = ANY(:agencies) AND received_on < :jan1
-           AND (concluded_on IS NULL OR concluded_on >= :jan1)
-         GROUP BY applicant_type
-       UNION ALL
-       SELECT outcome, applicant_type, count(*) FROM cases
-         WHERE agency = ANY(:agencies) AND received_on IS NOT NULL
-           AND concluded_on BETWEEN :jan1 AND :dec31
-         GROUP BY outcome, applicant_type
-       UNION ALL
-       SELECT 'carried_forward', applicant_type, count(*) FROM cases
-         WHERE agency = ANY(:agencies) AND received_on <= :dec31
-           AND (concluded_on IS NULL OR concluded_on > :dec31)
-         GROUP BY applicant_type"""
-)
+_CELLS = text(report_rules.cells_sql(
+    """SELECT applicant_type, received_on, concluded_on, outcome FROM cases
+       WHERE agency = ANY(:agencies)""", materialized=False))
 
 # A review counts in the year it was decided (by its result) or, still open at 31 December,
 # as pending (尚未审结) — the same rule as applications carried forward.
@@ -184,11 +168,8 @@ def _bounds(agencies: list[str], year: int) -> dict[str, Any]:
 
 async def year_cells(conn: AsyncConnection, agencies: list[str], year: int,
                      ) -> dict[str, dict[str, int]]:
-    """Each row counted independently of the others, so the balance checks test the data."""
-    cells: dict[str, dict[str, int]] = defaultdict(dict)
-    for row, column, n in await conn.execute(_CELLS, _bounds(agencies, year)):
-        cells[row][column] = n
-    return cells
+    """Table 三's cells, counted by the shared rules (shared/report_rules.py)."""
+    return report_rules.cells(await conn.execute(_CELLS, _bounds(agencies, year)))
 
 
 async def channels(conn: AsyncConnection, agencies: list[str], year: int) -> dict[str, int]:
