@@ -98,8 +98,9 @@ def envelope_json(source: str) -> str:
 
 
 def envelope_from_row(row: Any, source: str) -> Envelope:
-    """Kept for reporting's replay (`_fold_own`, which reads `SELECT *`) until it reads with
-    `read_after`; every other reader gets `envelope_json`'s text."""
+    """Kept only for the readers of `SELECT * FROM events` not yet moved to `read_after`
+    (reporting's adapters/replay_store.py `own_events`, bench/peer.py); every other reader
+    and the relay get `envelope_json`'s text. Goes when they have moved."""
     return Envelope(
         event_id=row.event_id,
         type=row.type,
