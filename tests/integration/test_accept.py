@@ -218,3 +218,43 @@ async def test_idempotency_records_are_kept_a_day_and_no_longer(intake):
     assert [r.key for r in await rows(engine, "SELECT key FROM idempotency_keys")] == ["new"]
     again = await submit(directory, key="new")
     assert again.replayed
+
+
+async def test_a_ledger_import_is_stored_the_way_an_online_application_is(intake):
+    """The import goes through the same numbering and storing functions: its rows continue the
+    agency's sequence of each year in file order (a row's own number kept), every event is
+    queued, the identity is kept in `applicants` and only there, and a second import of the
+    file stores nothing."""
+    from services.intake.domain.ledger_check import check_ledger
+    from services.intake.service_layer.ledger_import import import_ledger
+
+    directory, engine = intake
+    await submit(directory, 1)  # AC-2025-00001
+    ledger = ("受理编号,收到申请日期,申请方式,申请人类型,申请人,证件号码,申请内容,处理结果,"
+              "答复日期\n"
+              ",2025-03-01,当面,自然人,甲,370102198001010154,某信息,予以公开,2025-03-05\n"
+              "OWN-7,2025-03-02,信函,自然人,乙,,某信息,,\n"
+              ",2024-05-01,当面,自然人,丙,,某信息,予以公开,2024-05-06\n"
+              ",2025-04-01,当面,自然人,丁,,某信息,,\n").encode()
+    read = check_ledger(ledger, "ledger.csv", None, today=NOW.date()).rows
+    imported = await import_ledger(engine, SettableClock(NOW), "acc-1", read, content=ledger,
+                                   source="ledger.csv", actor="clerk", key_ring=[RING])
+    assert (imported.rows, imported.concluded, imported.open) == (4, 2, 2)
+    submitted = await rows(engine, """SELECT payload->>'case_number' AS n FROM events
+                                         WHERE type = 'ApplicationSubmitted' ORDER BY position""")
+    assert [s.n for s in submitted] == ["AC-2025-00001", "AC-2025-00002", "OWN-7",
+                                        "AC-2024-00001", "AC-2025-00003"]
+    assert (await submit(directory, 2)).receipt["case_number"] == "AC-2025-00004"
+    unqueued = await rows(engine, """SELECT count(*) AS n FROM events e WHERE NOT EXISTS
+                                        (SELECT 1 FROM outbox o WHERE o.position = e.position)""")
+    assert unqueued[0].n == 0
+    who = await rows(engine, "SELECT id_number FROM applicants WHERE id_number IS NOT NULL")
+    assert len(who) == 3  # the two online applicants' and the one the ledger gives
+    stored = await rows(engine, "SELECT payload::text AS p FROM events")
+    assert not any("370102198001010154" in s.p for s in stored)
+    with pytest.raises(Refused) as refused:
+        await import_ledger(engine, SettableClock(NOW), "acc-1", read, content=ledger,
+                            source="ledger.csv", actor="clerk", key_ring=[RING])
+    assert "不能重复导入" in refused.value.message
+    assert len(await rows(engine, "SELECT 1 FROM applicants")) == 6
+
