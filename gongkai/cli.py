@@ -140,9 +140,6 @@ def migrate_cmd() -> None:
     console.print("Migrations applied.")
 
 
-# gongkai/tokens.py's name for `database.url`, until it imports gongkai.database itself.
-_database_url = database.url
-
 
 @agencies_app.command("load")
 def agencies_load(path: Path = typer.Argument(..., exists=True, dir_okay=False,

@@ -60,7 +60,8 @@ def register(token_app: typer.Typer) -> None:
         """Revoke a staff token (its jti), or with --user every token of a user."""
         import asyncio
 
-        from gongkai.cli import _database_url, console
+        from gongkai import database
+        from gongkai.cli import console
         from shared.clock import clock_from_setting
         from shared.settings import Settings
 
@@ -70,7 +71,7 @@ def register(token_app: typer.Typer) -> None:
             console.print("[red]name a token (jti) or, with --user, a user[/]")
             raise typer.Exit(2)
         done = asyncio.run(revoke(
-            _database_url(settings), clock_from_setting(settings.clock),
+            database.url(settings), clock_from_setting(settings.clock),
             jti=None if user else target, user=target if user else None,
             actor="gongkai token revoke", reason=reason))
         what = (f"every token of {done.user} issued until {_local(done.issued_until)}"
