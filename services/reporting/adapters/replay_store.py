@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator, Iterable
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from shared import eventstore
 from shared.events import Envelope
-from shared.eventstore import envelope_from_row
 
 # A replay reads only the parts of each stored envelope that the projection uses, and decodes
 # the payload straight from its JSON text: half the bytes, one validation instead of two.
@@ -39,11 +39,9 @@ async def inbox_batches(conn: AsyncConnection, types: Iterable[str], size: int,
         yield rows
 
 
-async def own_events(conn: AsyncConnection, after: int = 0) -> list[tuple[int, Envelope]]:
+async def own_events(conn: AsyncConnection, after: int = 0) -> list[Envelope]:
     """Reporting's own events (the table 二 entries) after position `after`, in order."""
-    rows = await conn.execute(text(
-        "SELECT * FROM events WHERE position > :p ORDER BY position"), {"p": after})
-    return [(row.position, envelope_from_row(row, "reporting")) for row in rows]
+    return await eventstore.read_after(conn, after, "reporting")
 
 
 async def unseen(conn: AsyncConnection, snapshot: str, types: Iterable[str],

@@ -71,9 +71,9 @@ async def _fold_inbox(conn: AsyncConnection, ws: WorkingSet, progress: Progress 
 
 async def _fold_own(conn: AsyncConnection, ws: WorkingSet, after: int = 0) -> int:
     last = after
-    for position, envelope in await replay_store.own_events(conn, after):
+    for envelope in await replay_store.own_events(conn, after):
         apply(ws, envelope)
-        last = position
+        last = envelope.position
     return last
 
 
