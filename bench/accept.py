@@ -9,7 +9,7 @@ alternating runs); asserts nothing.
 - an event becoming a row: `eventstore.append` as one JSON statement (now) and as the earlier
   per-row `executemany`, for 1 and 3 events.
 - a row becoming an envelope: in SQL (`json_build_object`, the relay's) and in Python
-  (`envelope_from_row`), read back as `Envelope` and as message bytes.
+  (`eventstore.envelope_from_row`), read back as `Envelope` and as message bytes.
 - counting table 三 for a city's year (100,000 cases): SQL over reporting's table, Python over
   the rows fetched from it, Python over rows already in memory, SQL over rows sent as JSON.
 
@@ -270,6 +270,17 @@ async def appending(url: str, runs: int, n: int) -> None:
     await engine.dispose()
 
 
+def python_envelope(row: Any, source: str) -> Envelope:
+    """A stored row as an envelope built in Python (`eventstore.envelope_from_row`, which
+    goes once its last reader has moved to `envelope_json`)."""
+    return Envelope(
+        event_id=row.event_id, type=row.type, version=row.version, stream_id=row.stream_id,
+        stream_position=row.stream_position, agency=row.agency, occurred_at=row.occurred_at,
+        actor=row.actor, correlation_id=row.correlation_id, causation_id=row.causation_id,
+        source=source, position=row.position,
+        payload=row.payload if isinstance(row.payload, dict) else json.loads(row.payload))
+
+
 _ENVELOPE_SQL = """SELECT json_build_object(
                        'event_id', e.event_id, 'type', e.type, 'version', e.version,
                        'stream_id', e.stream_id, 'stream_position', e.stream_position,
@@ -285,10 +296,10 @@ async def reading(url: str, runs: int) -> None:
         count = (await conn.execute(text("SELECT count(*) FROM events"))).scalar_one()
     print(f"a row becoming an envelope: {count:,} stored events read in one query")
 
-    async def python_envelope() -> None:
+    async def python_envelopes() -> None:
         async with engine.connect() as conn:
             for r in await conn.execute(text("SELECT * FROM events ORDER BY position")):
-                eventstore.envelope_from_row(r, "bench")
+                python_envelope(r, "bench")
 
     async def sql_envelope() -> None:
         async with engine.connect() as conn:
@@ -298,7 +309,7 @@ async def reading(url: str, runs: int) -> None:
     async def python_message() -> None:
         async with engine.connect() as conn:
             for r in await conn.execute(text("SELECT * FROM events ORDER BY position")):
-                eventstore.envelope_from_row(r, "bench").to_json()
+                python_envelope(r, "bench").to_json()
 
     async def sql_message() -> None:
         async with engine.connect() as conn:
@@ -306,9 +317,9 @@ async def reading(url: str, runs: int) -> None:
                 raw.encode()
 
     await alternate(runs, {
-        "Envelope: envelope_from_row (Python)": lambda: python_envelope,
+        "Envelope: built from the row in Python": lambda: python_envelopes,
         "Envelope: json_build_object, model_validate_json": lambda: sql_envelope,
-        "message bytes: envelope_from_row(...).to_json()": lambda: python_message,
+        "message bytes: built in Python, .to_json()": lambda: python_message,
         "message bytes: json_build_object (the relay's)": lambda: sql_message,
     }, count, "event")
     await engine.dispose()

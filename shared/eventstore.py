@@ -98,9 +98,9 @@ def envelope_json(source: str) -> str:
 
 
 def envelope_from_row(row: Any, source: str) -> Envelope:
-    """Kept only for the readers of `SELECT * FROM events` not yet moved to `read_after`
-    (reporting's adapters/replay_store.py `own_events`, bench/peer.py); every other reader
-    and the relay get `envelope_json`'s text. Goes when they have moved."""
+    """Kept only for bench/peer.py, which reads `SELECT * FROM events` with a server-side
+    cursor; every reader of the services and the relay get `envelope_json`'s text. Goes when
+    the bench reads that too."""
     return Envelope(
         event_id=row.event_id,
         type=row.type,
