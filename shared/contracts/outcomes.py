@@ -1,10 +1,11 @@
 """The outcomes of an application (docs/domain.md#outcomes): one declaration each, and the one
 place an outcome is declared. Casework (which outcomes a decision may record, the basis it
 cites by default, the step that must come first, whether the information is provided, the
-outcome a withdrawal or a lapse records), notify (which reply letter), reporting (the row of table 三, the groups the
-report's prose counts), the ledger import (the labels a clerk may write) and the exports all
-read this module; adding an outcome is adding one `Outcome` below (and, for the letter, its
-wording in the reply template it names: docs/architecture.md#adding-an-outcome).
+outcome a withdrawal or a lapse records), notify (which reply letter), reporting (the row of
+table 三, the groups the report's prose counts), the ledger import (the labels a clerk may
+write) and the exports all read this module; adding an outcome is adding one `Outcome` below
+(and, for the letter, its wording in the reply template it names:
+docs/architecture.md#adding-an-outcome).
 
 Nothing outside this module writes an outcome key's facts or counts them: the number of
 outcomes is `len(OUTCOMES)`.
