@@ -1,8 +1,8 @@
 """Run the benchmarks one after another, each in a process of its own with its own embedded
-servers: `python -m bench` (all, default sizes, about 5½ minutes on 2 cores) or
+servers: `python -m bench` (all, default sizes, about 7 minutes on 2 cores) or
 `python -m bench intake pipeline` (some). Each is also runnable alone:
 `python -m bench.deadlines`, `bench.sqlcost`, `bench.peer`, `bench.intake`, `bench.pipeline`,
-`bench.statements`, `bench.replay`, `bench.portal`; `python -m bench.hotspots FILE`
+`bench.statements`, `bench.replay`, `bench.portal`, `bench.idle`; `python -m bench.hotspots FILE`
 summarises a py-spy profile.
 Prints figures; asserts nothing."""
 
@@ -22,6 +22,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "statements": ["--applications", "1000"],
     "replay": [],
     "portal": ["--cases", "10000"],
+    "idle": [],
 }
 
 

@@ -75,8 +75,9 @@ class Pace:
             return
         if assigned := consumer.assignment():
             consumer.pause(*assigned)
-            self.idle = True
-            self.gauge.set(self.idle_ms)
+            if not self.idle:
+                self.idle = True
+                self.gauge.set(self.idle_ms)
 
     def _quiet(self) -> bool:
         return time.monotonic() - self.last_batch > self.idle_after
@@ -97,12 +98,15 @@ async def _answered(consumer: Any, before: dict[TopicPartition, int | None],
                     wait: float) -> None:
     """Until a fetch has answered for every assigned partition since `before` (or a second)."""
     deadline = time.monotonic() + _LOOK_LIMIT
-    await asyncio.sleep(wait + 0.003)  # the broker holds the fetch that long
-    while time.monotonic() < deadline:
+    # The broker holds the fetch `wait`; looking more often than that costs CPU for nothing.
+    step = wait + 0.005
+    while True:
+        await asyncio.sleep(step)
         polled = _polled(consumer)
         if all(at is not None and at != before.get(tp) for tp, at in polled.items()):
             return
-        await asyncio.sleep(0.003)
+        if time.monotonic() > deadline:
+            return
 
 
 async def _unconsumed(consumer: Any) -> bool:
@@ -113,7 +117,8 @@ async def _unconsumed(consumer: Any) -> bool:
         if highwater is None:
             return True
         try:
-            position = await asyncio.wait_for(consumer.position(tp), _LOOK_LIMIT)
+            async with asyncio.timeout(_LOOK_LIMIT):  # at once unless being reset
+                position = await consumer.position(tp)
         except Exception:  # being reset or reassigned: look again, awake
             return True
         if highwater > position:

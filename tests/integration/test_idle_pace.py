@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
@@ -88,10 +89,7 @@ async def test_an_idle_consumer_pauses_and_still_applies_the_next_event_at_once(
                                              {"service": "it", "topic": topic})
 
         # Quiet for the idle spell (2 s): every partition paused, the gauge says so.
-        async def paused() -> bool:
-            return bool(consumer.assignment()) and consumer.paused() == consumer.assignment()
-
-        await _until(paused, within=5)
+        await _until(lambda: _all_paused(consumer), within=5)
         assert gauge() == 100
         # It still looks about ten times a second (not a hundred), and only looks.
         assert 3 <= await _fetches_per_second(consumer) <= 12
@@ -106,3 +104,66 @@ async def test_an_idle_consumer_pauses_and_still_applies_the_next_event_at_once(
     finally:
         await loops.stop()
         await subscriptions.stop()
+
+
+async def test_partitions_assigned_after_a_rebalance_are_consumed_and_paused_again(infra, engine):
+    topic = f"it.pace.{uuid.uuid4().hex[:8]}"
+    await kafka.ensure_topics(infra.bootstrap, (topic,), partitions=2)
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE applied (event_id uuid, by text)"))
+
+    def apply_as(instance: str):
+        async def apply(conn, envelope):
+            await conn.execute(text("INSERT INTO applied VALUES (:e, :by)"),
+                               {"e": envelope.event_id, "by": instance})
+        return apply
+
+    async def applied(ids) -> bool:
+        async with engine.connect() as conn:
+            return (await conn.execute(text("SELECT count(DISTINCT event_id) FROM applied "
+                                            "WHERE event_id = ANY(:ids)"), {"ids": ids})
+                    ).scalar_one() == len(ids)
+
+    # Two instances of one service: the second joins the group once the first is idle.
+    started: list[tuple[Subscriptions, Loops]] = []
+
+    async def instance(name: str) -> Any:
+        subscriptions, loops = Subscriptions("it", infra.bootstrap, engine, SETTINGS), Loops("it")
+        subscriptions.add(topic, apply_as(name))
+        await subscriptions.start()
+        started.append((subscriptions, loops))
+        for loop, run in subscriptions.loops():
+            loops.add(loop, run)
+        loops.start()
+        [(_, consumer)] = subscriptions.consumers()
+        return consumer
+
+    try:
+        one = await instance("first")
+        ids = await _publish(infra.bootstrap, topic, 6)
+        await _until(lambda: applied(ids), within=30)
+        await _until(lambda: _all_paused(one), within=5)
+
+        other = await instance("second")
+
+        async def split() -> bool:
+            return len(one.assignment()) == len(other.assignment()) == 1
+
+        await _until(split, within=30, every=0.1)
+        # Each instance idles on its own partition, and takes what comes to it.
+        await _until(lambda: _all_paused(one), within=5)
+        await _until(lambda: _all_paused(other), within=5)
+        ids = await _publish(infra.bootstrap, topic, 12)  # random keys: both partitions
+        await _until(lambda: applied(ids), within=3)
+        async with engine.connect() as conn:
+            by = set((await conn.execute(text("SELECT by FROM applied WHERE event_id = "
+                                              "ANY(:ids)"), {"ids": ids})).scalars())
+        assert by == {"first", "second"}
+    finally:
+        for subscriptions, loops in started:
+            await loops.stop()
+            await subscriptions.stop()
+
+
+async def _all_paused(consumer) -> bool:
+    return bool(consumer.assignment()) and consumer.paused() == consumer.assignment()
