@@ -290,7 +290,7 @@ async def _export(url: str, year: int, agency: str, format: str, clock_setting: 
     from services.reporting.adapters.exports import EXPORTERS
     from services.reporting.service_layer import handlers
     from shared.clock import SHANGHAI
-    from shared.http import Problem
+    from shared.refusals import Refused
 
     await migrate("reporting", url)
     engine = make_engine(url, "reporting")
@@ -298,8 +298,8 @@ async def _export(url: str, year: int, agency: str, format: str, clock_setting: 
         now = clock_from_setting(clock_setting).now().astimezone(SHANGHAI)
         try:
             doc = await handlers.annual_report(engine, year, agency, now)
-        except Problem as exc:
-            console.print(f"[red]{exc.detail}[/]")
+        except Refused as exc:
+            console.print(f"[red]{exc.message}[/]")
             raise typer.Exit(2) from None
         export = EXPORTERS[format][0]
         return export(doc, await handlers.agency_name(engine, agency))

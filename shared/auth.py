@@ -22,7 +22,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.clock import Clock
-from shared.http import Problem, problem_response
+from shared.problems import Problem, problem_response
 
 log = logging.getLogger(__name__)
 

@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.auth import TokenFirst, file_secret
 from shared.limits import BodyTooLarge, Guard
 from shared.problems import STATUS_TITLES, problem_response
 from shared.problems import Problem as Problem  # raised by the entrypoints and shared/runtime.py
@@ -151,8 +152,6 @@ class MetricsExposure:
     home: Path = Path(".gongkai")
 
     def token(self) -> str:
-        from shared.auth import file_secret
-
         token = self.configured_token or file_secret(self.home.resolve() / "metrics.token")
         if len(token) < 16:
             raise ValueError("GONGKAI_METRICS_TOKEN must be at least 16 characters")
@@ -177,8 +176,6 @@ def install(app: FastAPI, service: str, settings: Settings,
     app. `public`: path prefixes anyone may call, rate-limited per client address
     (GONGKAI_PUBLIC_RATE requests/s, burst 10×). GONGKAI_API_DOCS=0 takes /docs and
     /openapi.json off a service (default: served)."""
-    from shared.auth import TokenFirst
-
     rate = settings.public_rate
     # Outermost first: security headers on every answer; then limits and request metrics;
     # then the token of a staff route, checked before its body is read.
