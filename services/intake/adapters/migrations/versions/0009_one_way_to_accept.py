@@ -41,17 +41,22 @@ def upgrade() -> None:
     )
     op.execute(
         """CREATE FUNCTION store_applications(p_agency text, p_topic text, p_events jsonb,
-                                               p_identities jsonb)
+                                               p_identities jsonb, p_number text DEFAULT NULL)
             RETURNS void LANGUAGE plpgsql AS $$
             BEGIN
                 -- In the order given: a ledger's cases get positions in the order of its rows.
+                -- `p_number`, when given, replaces the placeholder case number of one
+                -- application's facts (drawn in the same statement, after they were decided).
                 WITH appended AS (
                     INSERT INTO events (event_id, stream_id, stream_position, type, version,
                                         agency, occurred_at, actor, correlation_id,
                                         causation_id, topic, payload)
                     SELECT r.event_id, r.stream_id, r.stream_position, r.type, r.version,
                            r.agency, r.occurred_at, r.actor, r.correlation_id, r.causation_id,
-                           p_topic, r.payload
+                           p_topic,
+                           CASE WHEN p_number IS NOT NULL AND r.payload ? 'case_number'
+                                THEN jsonb_set(r.payload, '{case_number}', to_jsonb(p_number))
+                                ELSE r.payload END
                     FROM jsonb_populate_recordset(NULL::events, p_events) WITH ORDINALITY AS r
                     ORDER BY r.ordinality
                     RETURNING position)
@@ -116,14 +121,10 @@ def upgrade() -> None:
                SELECT n INTO v_number
                FROM reserve_case_numbers(p_agency, p_year, p_number_prefix, 1) AS n;
                PERFORM store_applications(
-                   p_agency, p_topic,
-                   (SELECT jsonb_agg(CASE WHEN e.value->'payload' ? 'case_number'
-                                          THEN jsonb_set(e.value, '{payload,case_number}',
-                                                         to_jsonb(v_number))
-                                          ELSE e.value END ORDER BY e.n)
-                    FROM jsonb_array_elements(p_events) WITH ORDINALITY AS e(value, n)),
+                   p_agency, p_topic, p_events,
                    CASE WHEN jsonb_typeof(p_identity) = 'object'
-                        THEN jsonb_build_array(p_identity) ELSE '[]'::jsonb END);
+                        THEN jsonb_build_array(p_identity) ELSE '[]'::jsonb END,
+                   v_number);
 
                IF p_key IS NOT NULL THEN
                    UPDATE idempotency_keys
