@@ -236,7 +236,7 @@ async def appending(url: str, runs: int, n: int) -> None:
         await conn.execute(text('SET LOCAL search_path TO "bench_store"'))
         for statement in standard_ddl():
             await conn.execute(text(statement))
-    for size in (1, 3):
+    for size in (1, 3, 20):
         batches = [[e for _ in range(size) for e in facts(i)[0][:1]] for i in range(n)]
         batches = [[e.model_copy(update={"event_id": uuid.uuid4(), "stream_position": p + 1})
                     for p, e in enumerate(b)] for b in batches]
