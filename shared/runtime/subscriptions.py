@@ -126,12 +126,12 @@ class Subscriptions:
         every = min(s.pace.every for s in paced)
         while True:
             await asyncio.sleep(every)
-            for subscription, outcome in zip(paced, await asyncio.gather(
-                    *(s.pace.look(s.consumer) for s in paced), return_exceptions=True),
-                    strict=True):
-                if isinstance(outcome, Exception):  # a look costs nothing to retry
+            for subscription in paced:  # one after the other: a look takes one fetch's wait
+                try:
+                    await subscription.pace.look(subscription.consumer)
+                except Exception as exc:  # a look costs nothing to retry
                     log.warning("%s: pacing the consumer of %s failed (%r); looking again",
-                                self.service, subscription.topic, outcome)
+                                self.service, subscription.topic, exc)
 
 
 class Offsets:
