@@ -7,10 +7,11 @@ core. So a consumer that has seen no batch for `idle_after` seconds pauses its p
 (aiokafka's public `pause`; a paused consumer sends no fetches) and looks once every `idle_ms`:
 it resumes, lets one fetch go out, pauses, and stays awake only if that fetch's answer shows
 records beyond the consumer's position (the high watermark each answer carries). The first
-event after a quiet spell may thus wait up to `idle_ms` (on Kafka, which answers a waiting
-fetch as soon as data arrives, the same). Records a fetch brought for a partition paused
-meanwhile are not lost: aiokafka drops them unread and fetches them again from the same
-position. The gauge `gongkai_consumer_fetch_wait_ms` says how long a new event may wait
+event after a quiet spell may thus wait up to `idle_ms`. (Kafka itself answers a waiting fetch
+as soon as data arrives: there a long fetch wait with an equal `idle_ms`, which switches
+pausing off, costs little idle and delays nothing.) Records a fetch brought for a partition
+paused meanwhile are not lost: aiokafka drops them unread and fetches them again from the
+same position. The gauge `gongkai_consumer_fetch_wait_ms` says how long a new event may wait
 for the next fetch now: `busy_ms` while events come, `idle_ms` once paused."""
 
 from __future__ import annotations
