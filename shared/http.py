@@ -37,6 +37,7 @@ STATUS_OF: dict[Reason, int] = {
     Reason.FORBIDDEN: 403,
     Reason.INVALID: 422,
     Reason.NOT_FOUND: 404,
+    Reason.GONE: 410,
     Reason.CONFLICT: 409,
     Reason.UNAVAILABLE: 503,
 }

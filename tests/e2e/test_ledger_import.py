@@ -56,6 +56,8 @@ def test_the_liaocheng_ledger_reproduces_its_published_reports(stack):
     assert "Imported 23 applications" in done.stdout
     # The published 2020 table shows 0 carried over although 2019 carried 1 forward.
     assert "2020年公布的“二、上年结转”不等于2019年公布的“四、结转下年度继续办理”" in done.stdout
+    # And where the ledger, counted by the report's rules, differs from what was published.
+    assert "2020年" in done.stdout and "公布为0，系统根据台账计算为1" in done.stdout
 
     y2021 = eventually(lambda: (d := report(stack, 2021, AGENCY))["table3"]["new"]["total"]
                        == 10 and d, timeout=60)

@@ -38,7 +38,7 @@ def expires(checked_at: datetime) -> datetime:
 def importable(found: StoredCheck | None, *, user: str, agency: str | None,
                may_act_for: bool, now: datetime) -> StoredCheck:
     """`found` if `user` may import it at `now`, else `Refused`: not found (ABSENT), or the
-    person's own check past its time (EXPIRED, a conflict with the check's state).
+    person's own check past its time (EXPIRED, gone).
 
     `agency` is the agency the request names, if it names one; `may_act_for` whether the user
     may act for the check's agency (staff of that agency, or a city administrator)."""
@@ -46,5 +46,5 @@ def importable(found: StoredCheck | None, *, user: str, agency: str | None,
             or (agency is not None and agency != found.agency_id)):
         raise Refused(ABSENT, reason=Reason.NOT_FOUND, field="check_id")
     if now >= found.expires_at:
-        raise Refused(EXPIRED, reason=Reason.CONFLICT, field="check_id")
+        raise Refused(EXPIRED, reason=Reason.GONE, field="check_id")
     return found

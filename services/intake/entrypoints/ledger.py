@@ -31,14 +31,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from services.intake.domain.ledger_check import LEDGER, PUBLISHED, CheckFailed, check_ledger
-from services.intake.domain.ledger_checks import EXPIRED, importable
+from services.intake.domain.ledger_checks import importable
 from services.intake.service_layer import ledger_checks
 from services.intake.service_layer.ledger_import import admissible, import_ledger
 from shared.auth import Role, Staff, require_agency, require_role
 from shared.clock import local_date
-from shared.http import Problem, problem_response
+from shared.http import STATUS_OF, Problem, problem_response
 from shared.limits import Upload
-from shared.refusals import Reason, Refused
+from shared.refusals import Refused
 from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -148,14 +148,8 @@ def _problems(request: Request, failed: CheckFailed) -> JSONResponse:
                             errors=errors, instance=request.url.path)
 
 
-# The statuses these refusals had before `Refused` (until shared/http.py maps every reason):
-# an expired check is 410, which no reason says yet.
-_STATUS = {Reason.NOT_FOUND: 404, Reason.CONFLICT: 409, Reason.FORBIDDEN: 403,
-           Reason.INVALID: 422, Reason.UNAVAILABLE: 503}
-
-
 def _refused(request: Request, refused: Refused) -> JSONResponse:
-    status = 410 if refused.message == EXPIRED else _STATUS[refused.reason]
+    status = STATUS_OF[refused.reason]
     # The message may name the file as it was uploaded: it goes to the clerk, not the log.
     log.info("%s %s -> %d ledger refused", request.method, request.url.path, status)
     return problem_response(status, refused.message, errors=[

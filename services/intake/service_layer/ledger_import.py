@@ -34,9 +34,6 @@ from shared.contracts.applications import (
 from shared.events import new_event
 from shared.refusals import Reason, Refused
 
-# gongkai/cli.py still catches the import's refusals by this name.
-ImportRefused = Refused
-
 
 @dataclass(frozen=True)
 class Imported:
