@@ -401,7 +401,7 @@ async def counting(url: str, runs: int, cases: int) -> None:
                            "received_on": c.received_on.isoformat(),
                            "concluded_on": c.concluded_on and c.concluded_on.isoformat(),
                            "outcome": c.outcome} for c in in_memory])
-    from services.intake.service_layer.ledger_checks import _LEDGER_CELLS as over_json
+    from services.intake.adapters.ledger_checks import _LEDGER_CELLS as over_json
 
     async def sql_table() -> None:
         async with engine.begin() as conn:

@@ -349,9 +349,9 @@ def import_ledger(
 
 
 async def _import(url, clock, agency, checked, data, source, user, home):
+    from services.intake.adapters import ledger_checks
     from services.intake.adapters.key_ring import load_ring
     from services.intake.config import IntakeSettings
-    from services.intake.service_layer import ledger_checks
     from services.intake.service_layer.ledger_import import import_ledger as run
 
     await migrate("intake", url)

@@ -11,8 +11,8 @@ from datetime import date
 import pytest
 from sqlalchemy import text
 
+from services.intake.adapters import ledger_checks
 from services.intake.domain.ledger_check import check_ledger
-from services.intake.service_layer import ledger_checks
 from services.reporting.adapters import store
 from shared import report_rules
 

@@ -3,7 +3,7 @@ the staff console: every problem of the ledger and of the published table-三 fi
 it, the warnings where those figures break a check relation (docs/report-format.md#checks), and
 a summary of what would be imported. Pure: bytes in, a verdict out; nothing is stored. Where
 the published figures differ from what the ledger yields is counted in the database, by the
-rules reporting counts with (service_layer/ledger_checks.py `warnings`)."""
+rules reporting counts with (adapters/ledger_checks.py `warnings`)."""
 
 from __future__ import annotations
 

@@ -30,9 +30,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from services.intake.adapters import ledger_checks
 from services.intake.domain.ledger_check import LEDGER, PUBLISHED, CheckFailed, check_ledger
 from services.intake.domain.ledger_checks import importable
-from services.intake.service_layer import ledger_checks
 from services.intake.service_layer.ledger_import import admissible, import_ledger
 from shared.auth import Role, Staff, require_agency, require_role
 from shared.clock import local_date

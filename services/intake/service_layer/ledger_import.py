@@ -2,7 +2,7 @@
 receipt, and the outcome the ledger records), all in one transaction: a file is imported whole
 or not at all, and never twice. Imports run one at a time (a transaction-scoped advisory lock),
 so two imports of one file at the same moment still store it once. An import of a check the
-staff console made (service_layer/ledger_checks.py) deletes that check in the same transaction,
+staff console made (adapters/ledger_checks.py) deletes that check in the same transaction,
 so one check is imported at most once."""
 
 from __future__ import annotations
@@ -12,14 +12,12 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.intake.adapters import repository
+from services.intake.adapters import ledger_checks, ledger_imports, repository
 from services.intake.domain.applicant_keys import Secret, applicant_keys
 from services.intake.domain.ledger import LedgerRow
 from services.intake.domain.ledger_checks import ABSENT
-from services.intake.service_layer import ledger_checks
 from shared.clock import SHANGHAI, Clock
 from shared.contracts import APPLICATIONS_TOPIC
 from shared.contracts.agencies import AgencyConfigured
@@ -69,16 +67,6 @@ def _identity(row: LedgerRow, application_id: uuid.UUID) -> dict[str, str | None
             "credit_code": None if person else row.id_number, "phone": row.phone}
 
 
-async def _numbers_in_use(conn: AsyncConnection, numbers: list[str]) -> list[str]:
-    rows = await conn.execute(text(
-        """SELECT payload->>'case_number' FROM events WHERE type = 'ApplicationSubmitted'
-           AND payload->>'case_number' = ANY(:n)"""), {"n": numbers})
-    return sorted(rows.scalars())
-
-
-_LOCK = "SELECT pg_advisory_xact_lock(hashtext('gongkai.intake.ledger_import'))"
-
-
 async def admissible(conn: AsyncConnection, agency_id: str, rows: list[LedgerRow],
                      content_hash: str) -> AgencyConfigured:
     """The agency, if this ledger may be imported into it; else `Refused` saying why (no such
@@ -87,15 +75,13 @@ async def admissible(conn: AsyncConnection, agency_id: str, rows: list[LedgerRow
     found = await repository.get_agency(conn, agency_id)
     if found is None:
         raise Refused(f"未找到行政机关“{agency_id}”", reason=Reason.NOT_FOUND)
-    earlier = (await conn.execute(text(
-        "SELECT source, imported_at FROM ledger_imports WHERE content_hash = :h"),
-        {"h": content_hash})).first()
+    earlier = await ledger_imports.earlier_import(conn, content_hash)
     if earlier is not None:
         raise Refused(
             f"该台账文件已于{earlier.imported_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}导入"
             f"（{earlier.source}），不能重复导入")
     own = [r.case_number for r in rows if r.case_number]
-    if clash := await _numbers_in_use(conn, own):
+    if clash := await ledger_imports.numbers_in_use(conn, own):
         raise Refused("以下受理编号已存在：" + "、".join(clash))
     return found[1]
 
@@ -109,7 +95,7 @@ async def import_ledger(engine: AsyncEngine, clock: Clock, agency_id: str,
     content_hash = hashlib.sha256(content).hexdigest()
     now = clock.now()
     async with engine.begin() as conn:
-        await conn.execute(text(_LOCK))
+        await ledger_imports.take_turn(conn)
         if check_id is not None and not await ledger_checks.consume(conn, check_id,
                                                                     content_hash, now):
             raise Refused(ABSENT, reason=Reason.NOT_FOUND, field="check_id")
@@ -128,12 +114,8 @@ async def import_ledger(engine: AsyncEngine, clock: Clock, agency_id: str,
         # One round trip: the function every accepted application is stored with.
         await repository.store_applications(conn, agency_id, APPLICATIONS_TOPIC, events,
                                             identities)
-        await conn.execute(text(
-            """INSERT INTO ledger_imports
-                   (content_hash, agency_id, source, rows, imported_by, imported_at)
-               VALUES (:h, :a, :s, :n, :by, :at)"""),
-            {"h": content_hash, "a": agency_id, "s": source, "n": len(rows), "by": actor,
-             "at": now})
+        await ledger_imports.record(conn, content_hash=content_hash, agency_id=agency_id,
+                                    source=source, rows=len(rows), actor=actor, at=now)
     concluded = sum(1 for r in rows if r.outcome)
     return Imported(len(rows), concluded, len(rows) - concluded)
 
