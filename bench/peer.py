@@ -11,7 +11,7 @@ applicant type, received, concluded, outcome — reporting's `cases` table):
     event (`app.mapper`), fold in memory, COPY the rows;
   - gongkai: the reporting replay (`services.reporting.service_layer.replay.rebuild`) over
     reporting's inbox, which is first filled with the same events as the Kafka hop would
-    (untimed); and the same fold read straight from the event store (`envelope_from_row`,
+    (untimed); and the same fold read straight from the event store (`envelope_json`,
     reporting's `apply`, COPY), the exact counterpart of the library's read.
 gongkai's append writes the event, its outbox row and a NOTIFY (shared.eventstore.append);
 the library's recorder takes an EXCLUSIVE table lock per transaction to number its
@@ -187,7 +187,7 @@ async def gongkai_side(database_url: str, cases: int, per_case: int,
     from shared.contracts import CASES_TOPIC
     from shared.contracts.applications import ApplicantType, Channel
     from shared.contracts.cases import CaseConcluded, CaseOpened, CaseReceived, DueDateSet
-    from shared.events import new_event
+    from shared.events import Envelope, new_event
 
     await migrate("casework", database_url)
     await migrate("reporting", database_url)
@@ -236,10 +236,11 @@ async def gongkai_side(database_url: str, cases: int, per_case: int,
     started = time.perf_counter()
     ws = WorkingSet()
     async with engine.connect() as conn:
-        rows = await conn.stream(text("SELECT * FROM events ORDER BY position"),
-                                 execution_options={"yield_per": 10_000})
-        async for row in rows:
-            apply(ws, eventstore.envelope_from_row(row, "casework"))
+        rows = await conn.stream(text(
+            f"SELECT {eventstore.envelope_json(repr('casework'))} FROM events AS e "
+            "ORDER BY e.position"), execution_options={"yield_per": 10_000})
+        async for (raw,) in rows:
+            apply(ws, Envelope.model_validate_json(raw))
     async with reporting.begin() as conn:
         await store.create_version(conn, 99)
         await store.bulk_save(conn, ws, 99)

@@ -97,27 +97,6 @@ def envelope_json(source: str) -> str:
                    'payload', e.payload)::text"""
 
 
-def envelope_from_row(row: Any, source: str) -> Envelope:
-    """Kept only for bench/peer.py, which reads `SELECT * FROM events` with a server-side
-    cursor; every reader of the services and the relay get `envelope_json`'s text. Goes when
-    the bench reads that too."""
-    return Envelope(
-        event_id=row.event_id,
-        type=row.type,
-        version=row.version,
-        stream_id=row.stream_id,
-        stream_position=row.stream_position,
-        agency=row.agency,
-        occurred_at=row.occurred_at,
-        actor=row.actor,
-        correlation_id=row.correlation_id,
-        causation_id=row.causation_id,
-        source=source,
-        position=row.position,
-        payload=row.payload if isinstance(row.payload, dict) else json.loads(row.payload),
-    )
-
-
 _READ_STREAM = text(
     f"""SELECT {envelope_json(":source")} FROM events e WHERE stream_id = :s
         ORDER BY stream_position""")
