@@ -70,6 +70,11 @@ def submitted(channel: Channel = Channel.online) -> ApplicationSubmitted:
     )
 
 
+# Stories that count days to a correction's end give the period themselves, so that they
+# hold whatever the default is; the default's own test is the first correction story.
+FIFTEEN_DAYS_TO_CORRECT = AgencyPolicies(correction_period_working_days=15)
+
+
 class Story:
     """Facts so far; `when` decides a command against them and records what follows."""
 
@@ -173,7 +178,7 @@ def test_a_correction_notice_stops_the_clock_within_seven_working_days():
     facts = s.when(c.RequestCorrection(D("2025-09-30"), ("请提供身份证明", "请明确所需信息")))
     notice, stopped = facts
     assert isinstance(notice, CorrectionRequested)
-    # 15 working days after 09-30: 10-09, 10, 11 (Sat, working), 13 … 10-28.
+    # The default period, 15 working days after 09-30: 10-09, 10, 11 (Sat, working) … 10-28.
     assert notice.correct_by == D("2025-10-28") and notice.period_working_days == 15
     assert isinstance(stopped, DueDateSet) and stopped.due_on is None
     assert stopped.previous_due_on == D("2025-10-24")
@@ -205,7 +210,7 @@ def test_a_late_correction_needs_a_good_reason():
 
 
 def test_no_correction_in_time_is_deemed_abandoned_by_the_sweep():
-    s = Story().receipt("2025-09-22")
+    s = Story(policies=FIFTEEN_DAYS_TO_CORRECT).receipt("2025-09-22")
     s.when(c.RequestCorrection(D("2025-09-30"), ("身份证明",)))
     assert s.when(c.Sweep(), today="2025-10-28") == []
     lapsed, concluded = s.when(c.Sweep(), today="2025-10-30")
@@ -416,7 +421,7 @@ def test_a_missed_due_date_is_recorded_once():
 def test_a_breach_that_later_facts_undo_is_withdrawn():
     # Registered late: the sweep saw the due date pass, then the correction notice sent in
     # time (and entered afterwards) shows the clock had stopped before it.
-    s = Story().receipt("2025-09-22")
+    s = Story(policies=FIFTEEN_DAYS_TO_CORRECT).receipt("2025-09-22")
     [breach] = s.when(c.Sweep(), today="2025-10-27")
     facts = s.when(c.RequestCorrection(D("2025-09-30"), ("请提供身份证明",)), today="2025-10-28")
     withdrawn = facts[-1]
