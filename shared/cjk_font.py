@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 DEBIAN_FONTS = (
@@ -63,3 +64,35 @@ def _sc_face(path: Path) -> int:
 
     names = [font["name"].getDebugName(1) or "" for font in TTCollection(path, lazy=True).fonts]
     return next((i for i, name in enumerate(names) if re.search(r"\bSC\b", name)), 0)
+
+
+# 行首行尾禁则: what may not start a line (closing punctuation) and what may not end one
+# (opening brackets), in Chinese typesetting.
+NO_LINE_START = set("。，、；：？！）》〉」』】〕”’…—%．,.;:?!)]")
+NO_LINE_END = set("（《〈「『【〔“‘([")
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-/:@_]*|.")
+
+
+def break_lines(text: str, width: float, measure: Callable[[str], float], *,
+                split_long: bool = True) -> list[tuple[str, bool]]:
+    """Chinese text broken into lines at most `width` wide by `measure` (the PDF's string
+    width in its current font): no closing punctuation starts a line, no opening bracket ends
+    one, runs of Latin letters and digits stay whole — unless wider than half a line and
+    `split_long` (prose; a table cell keeps a number whole). Each line comes with whether it
+    ends a line of the source (a writer does not justify those)."""
+    out: list[tuple[str, bool]] = []
+    for source_line in text.split("\n"):
+        line = ""
+        tokens = _TOKEN.findall(source_line)
+        for token in (t for tok in tokens for t in (
+                list(tok) if split_long and measure(tok) > width / 2 else [tok])):
+            if not line or measure(line + token) <= width:
+                line += token
+                continue
+            carry = token
+            while len(line) > 1 and (carry[0] in NO_LINE_START or line[-1] in NO_LINE_END):
+                line, carry = line[:-1], line[-1] + carry
+            out.append((line, False))
+            line = carry
+        out.append((line, True))
+    return out

@@ -18,14 +18,12 @@ from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
 from services.notify.domain.letters import Letter
-from shared.cjk_font import cjk_font
+from shared.cjk_font import break_lines, cjk_font
 from shared.cjk_font import use_font as use_font  # the name notify's composition root calls
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SIGNATURE_WIDTH = 72  # mm
 LINE = 8.5  # mm: line height of the 14 pt body text
-NO_LINE_START = set("。，、；：？！）》〉」』】〕”’…—%．,.;:?!)]")
-NO_LINE_END = set("（《〈「『【〔“‘([")
 INDENT = "\u3000\u3000"  # two full-width spaces: the first-line indent of Chinese prose
 
 
@@ -36,25 +34,7 @@ class _Page(FPDF):
         self.cell(0, 6, f"— {self.page_no()} —", align=Align.C)
 
     def lines(self, text: str, width: float) -> list[tuple[str, bool]]:
-        """Break Chinese text into lines (行首行尾禁则): no closing punctuation starts a line, no
-        opening bracket ends one, runs of Latin letters and digits stay whole. Each line comes
-        with whether it ends a line of the source (and so is not justified)."""
-        out: list[tuple[str, bool]] = []
-        for source_line in text.split("\n"):
-            line = ""
-            tokens = re.findall(r"[A-Za-z0-9][A-Za-z0-9.\-/:@_]*|.", source_line)
-            for token in (t for tok in tokens for t in (
-                    [tok] if self.get_string_width(tok) <= width / 2 else list(tok))):
-                if not line or self.get_string_width(line + token) <= width:
-                    line += token
-                    continue
-                carry = token
-                while len(line) > 1 and (carry[0] in NO_LINE_START or line[-1] in NO_LINE_END):
-                    line, carry = line[:-1], line[-1] + carry
-                out.append((line, False))
-                line = carry
-            out.append((line, True))
-        return out
+        return break_lines(text, width, self.get_string_width)
 
     def paragraph(self, text: str, size: float, height: float, align: str = "J",
                   width: float = 0, indent_x: float = 0, dry_run: bool = False) -> float:

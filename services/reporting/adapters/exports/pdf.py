@@ -5,7 +5,6 @@ form) and the agency's signature (落款). Drawn with fpdf2, as the letters are;
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, time
 from typing import Any
 
@@ -14,11 +13,9 @@ from fpdf.enums import Align, XPos, YPos
 
 from services.reporting.adapters.exports import layout
 from services.reporting.adapters.exports import prose as default_prose
-from shared.cjk_font import cjk_font
+from shared.cjk_font import break_lines, cjk_font
 from shared.clock import SHANGHAI
 
-NO_LINE_START = set("。，、；：？！）》〉」』】〕”’…—%．,.;:?!)]")
-NO_LINE_END = set("（《〈「『【〔“‘([")
 INDENT = "\u3000\u3000"  # two full-width spaces: the first-line indent of Chinese prose
 BODY, LINE = 12, 7.0  # pt, mm
 TABLE_SIZES = {"二": 9.0, "三": 7.5, "四": 7.5}
@@ -33,22 +30,8 @@ class _Report(FPDF):
         self.cell(0, 6, f"— {self.page_no()} —", align=Align.C)
 
     def lines(self, text: str, width: float) -> list[str]:
-        """Chinese text broken into lines of at most `width` (行首行尾禁则: no closing
-        punctuation starts a line, no opening bracket ends one; Latin words stay whole)."""
-        out: list[str] = []
-        for source in text.split("\n"):
-            line = ""
-            for token in re.findall(r"[A-Za-z0-9][A-Za-z0-9.\-/:@_]*|.", source):
-                if not line or self.get_string_width(line + token) <= width:
-                    line += token
-                    continue
-                carry = token
-                while len(line) > 1 and (carry[0] in NO_LINE_START or line[-1] in NO_LINE_END):
-                    line, carry = line[:-1], line[-1] + carry
-                out.append(line)
-                line = carry
-            out.append(line)
-        return out
+        return [line for line, _ in break_lines(text, width, self.get_string_width,
+                                                split_long=False)]
 
     def paragraph(self, text: str, size: float, height: float, align: str = "L",
                   width: float = 0, x: float = 0) -> None:
