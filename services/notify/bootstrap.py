@@ -8,13 +8,12 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from services.notify.adapters import pdf
 from services.notify.adapters.channels import DevEmail, DevSms, ProviderSms, SmtpEmail
 from services.notify.config import NotifySettings, Smtp
 from services.notify.domain import letters
 from services.notify.entrypoints.http import router
 from services.notify.service_layer import handlers, sending
-from shared import dead_letters, http
+from shared import cjk_font, dead_letters, http
 from shared.clock import SystemClock
 from shared.contracts import AGENCIES_TOPIC, CASES_TOPIC
 from shared.runtime import Runtime
@@ -62,7 +61,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
                notify: NotifySettings | None = None) -> FastAPI:
     runtime = runtime or Runtime(SERVICE, settings or Settings.from_env())
     notify = notify or NotifySettings.from_env()
-    pdf.use_font(runtime.settings.letter_font)
+    cjk_font.use_font(runtime.settings.letter_font)
     overrides = notify.templates_dir or runtime.settings.home / "templates"
     templates = letters.TemplateSource(overrides)
     email = _email_channel(notify.smtp)

@@ -19,7 +19,6 @@ from fpdf.enums import Align, XPos, YPos
 
 from services.notify.domain.letters import Letter
 from shared.cjk_font import break_lines, cjk_font
-from shared.cjk_font import use_font as use_font  # the name notify's composition root calls
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SIGNATURE_WIDTH = 72  # mm
