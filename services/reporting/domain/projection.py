@@ -96,6 +96,13 @@ class WorkingSet:
     table2: dict[tuple[str, int], dict] = field(default_factory=dict)
 
 
+def case_of(fact: BaseModel) -> uuid.UUID | None:
+    """The case whose row a fact changes, if its type belongs to a case."""
+    if "application_id" not in type(fact).model_fields:
+        return None
+    return fact.application_id  # type: ignore[attr-defined]
+
+
 def apply(ws: WorkingSet, envelope: Envelope) -> None:
     apply_fact(ws, envelope.body(), envelope.agency, envelope.event_id)
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.reporting.adapters import store
 from services.reporting.domain import handling, report
-from services.reporting.domain.projection import RELEVANT, apply
+from services.reporting.domain.projection import RELEVANT, apply_fact, case_of
 from shared import eventstore
 from shared.clock import Clock
 from shared.contracts.reports import ProactiveFiguresEntered
@@ -36,10 +36,10 @@ async def on_events(conn: AsyncConnection, envelopes: list[Envelope]) -> None:
     if not relevant:
         return
     await store.use_live(conn)
-    ids = {e.payload["application_id"] for e in relevant if e.payload.get("application_id")}
-    ws = await store.load(conn, [uuid.UUID(i) for i in ids])
-    for envelope in relevant:
-        apply(ws, envelope)
+    facts = [(e, e.body()) for e in relevant]
+    ws = await store.load(conn, list({case for _, f in facts if (case := case_of(f))}))
+    for envelope, fact in facts:
+        apply_fact(ws, fact, envelope.agency, envelope.event_id)
     await store.save(conn, ws)
     positions = [e.position for e in relevant if e.position]
     if positions:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gc
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -18,9 +17,9 @@ from prometheus_client import Counter, Gauge
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.reporting.adapters import replay_store, store
-from services.reporting.domain.projection import RELEVANT, WorkingSet, apply, apply_fact
+from services.reporting.domain.projection import RELEVANT, WorkingSet, apply, apply_fact, case_of
 from services.reporting.service_layer.handlers import on_event
-from shared.events import Envelope, decode_payload
+from shared.events import decode_payload
 
 Progress = Callable[[int, int], None]  # (events folded, events in all)
 
@@ -114,8 +113,9 @@ async def _switch(engine: AsyncEngine, new: int, snapshot: str, through_seq: int
         caught_up, last = 0, through_seq
         await store.use(conn, new)
         for seq, envelope in unseen:
-            ws = await store.load(conn, _ids(envelope))
-            apply(ws, envelope)
+            fact = envelope.body()
+            ws = await store.load(conn, [case] if (case := case_of(fact)) else [])
+            apply_fact(ws, fact, envelope.agency, envelope.event_id)
             await store.save(conn, ws)
             caught_up, last = caught_up + 1, max(last, seq)
         # Table 二 entries are few: fold them all again (the latest entry wins either way).
@@ -125,11 +125,6 @@ async def _switch(engine: AsyncEngine, new: int, snapshot: str, through_seq: int
         await replay_store.use_reporting_schema(conn)
         await store.switch(conn, new, last)
     return caught_up
-
-
-def _ids(envelope: Envelope) -> list[uuid.UUID]:
-    application_id = envelope.payload.get("application_id")
-    return [uuid.UUID(application_id)] if application_id else []
 
 
 async def differences(conn: AsyncConnection, old: int, new: int) -> list[str]:
