@@ -50,7 +50,8 @@ def test_a_case_through_correction_consultation_extension_and_decision(stack):
     # 02-10..14, 02-17..21.
     assert opened["due_on"] == "2025-02-21"
 
-    stopped = ok(act(stack, app_id, "correction-notice", on="2025-01-24",
+    # The notice sets its own period (the agency's default is the unit stories' concern).
+    stopped = ok(act(stack, app_id, "correction-notice", on="2025-01-24", period_working_days=15,
                      items=["请提供身份证明复印件", "请写明所需信息的文件名称或文号"]))
     assert stopped["status"] == "awaiting_correction" and stopped["due_on"] is None
     assert stopped["correct_by"] == "2025-02-20"
