@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 STATUS_OF: dict[Reason, int] = {
     Reason.FORBIDDEN: 403,
     Reason.INVALID: 422,
+    Reason.TOO_LARGE: 413,
     Reason.NOT_FOUND: 404,
     Reason.GONE: 410,
     Reason.CONFLICT: 409,

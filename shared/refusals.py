@@ -14,6 +14,7 @@ from enum import StrEnum
 class Reason(StrEnum):
     FORBIDDEN = "forbidden"  # this person may not do this (their role or their agency)
     INVALID = "invalid"  # what was asked is wrong: a field's value, a date, a missing reason
+    TOO_LARGE = "too_large"  # what was sent is over its size limit (an uploaded file)
     NOT_FOUND = "not_found"  # the case, agency or document named does not exist (for them)
     GONE = "gone"  # it existed and its time is over (a ledger check past its two hours)
     CONFLICT = "conflict"  # the thing's present state does not allow it (a concluded case)

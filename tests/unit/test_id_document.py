@@ -24,6 +24,7 @@ from services.intake.domain.id_document import (
 from services.intake.entrypoints.forms import FormRoute, read_form
 from shared import http
 from shared.limits import MAX_BODY, Upload, allow_uploads
+from shared.refusals import Reason
 from shared.settings import Settings
 from tests.e2e.helpers import application
 
@@ -87,7 +88,7 @@ def test_anything_else_is_refused_whatever_it_is_called(content):
     assert sniff(content) is None
     with pytest.raises(DocumentRefused) as refused:
         take(content, 5 * 1024 * 1024)
-    assert refused.value.status == 422 and refused.value.message == WRONG_TYPE
+    assert refused.value.reason is Reason.INVALID and refused.value.message == WRONG_TYPE
 
 
 def test_the_limit_is_inclusive_and_named_in_the_refusal():
@@ -95,12 +96,13 @@ def test_the_limit_is_inclusive_and_named_in_the_refusal():
     assert take(content, 1024).size == 1024
     with pytest.raises(DocumentRefused) as refused:
         take(content + b"0", 1024)
-    assert refused.value.status == 413 and refused.value.message == "证件材料不得超过1KB"
+    assert refused.value.reason is Reason.TOO_LARGE
+    assert refused.value.message == "证件材料不得超过1KB"
     assert too_large(5 * 1024 * 1024) == "证件材料不得超过5MB"
     assert size_label(1536) == "1536字节" and size_label(3 * 1024) == "3KB"
     with pytest.raises(DocumentRefused) as empty:
         take(b"", 1024)
-    assert empty.value.status == 422
+    assert empty.value.reason is Reason.INVALID
 
 
 def test_a_taken_file_keeps_its_bytes_type_and_digest():

@@ -7,6 +7,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from shared.refusals import Reason, Refused
+
 FIELD = "id_document"
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 
@@ -41,13 +43,11 @@ def too_large(max_bytes: int) -> str:
     return f"证件材料不得超过{size_label(max_bytes)}"
 
 
-class DocumentRefused(ValueError):
-    """The file cannot be taken; `status` is 413 for its size, 422 for its content."""
+class DocumentRefused(Refused):
+    """The file cannot be taken: too large (`Reason.TOO_LARGE`) or not an accepted kind."""
 
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+    def __init__(self, reason: Reason, message: str) -> None:
+        super().__init__(message, reason=reason)
 
 
 @dataclass(frozen=True)
@@ -66,10 +66,10 @@ class IdDocumentFile:
 def take(content: bytes, max_bytes: int) -> IdDocumentFile:
     """The file as intake keeps it, or DocumentRefused saying why not."""
     if len(content) > max_bytes:
-        raise DocumentRefused(413, too_large(max_bytes))
+        raise DocumentRefused(Reason.TOO_LARGE, too_large(max_bytes))
     if not content:
-        raise DocumentRefused(422, EMPTY)
+        raise DocumentRefused(Reason.INVALID, EMPTY)
     media_type = sniff(content)
     if media_type is None:
-        raise DocumentRefused(422, WRONG_TYPE)
+        raise DocumentRefused(Reason.INVALID, WRONG_TYPE)
     return IdDocumentFile(content, media_type, hashlib.sha256(content).hexdigest())

@@ -28,8 +28,9 @@ from services.intake.domain.id_document import (
     take,
     too_large,
 )
-from shared.http import Problem
+from shared.http import STATUS_OF, Problem
 from shared.limits import MAX_BODY, BodyTooLarge, multipart_form
+from shared.refusals import Reason
 
 F = TypeVar("F", bound=BaseModel)
 
@@ -97,8 +98,8 @@ async def read_form(request: Request, model: type[F],
         try:
             taken = take(content, max_bytes)
         except DocumentRefused as refused:
-            if refused.status == 413:
-                raise Problem(413, refused.message, field=FIELD) from None
+            if refused.reason is Reason.TOO_LARGE:
+                raise Problem(STATUS_OF[refused.reason], refused.message, field=FIELD) from None
             errors.append(_error(FIELD, refused.message))
     if raw is not None and len(raw) > MAX_BODY:
         raise Problem(413, TOO_LONG, field=APPLICATION)
