@@ -10,9 +10,9 @@ from fastapi import FastAPI
 from services.casework.adapters import calendar_store
 from services.casework.entrypoints.http import router
 from services.casework.service_layer import gauges, handlers
-from shared import dead_letters, http
 from shared.contracts import AGENCIES_TOPIC, APPLICATIONS_TOPIC
 from shared.runtime import Runtime
+from shared.service_app import service_app
 from shared.settings import Settings
 
 SERVICE = "casework"
@@ -48,17 +48,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         lambda conn, env: handlers.on_application_event(conn, env, runtime.clock),
         lambda conn, envs: handlers.on_application_events(conn, envs, runtime.clock))
     runtime.loop("sweep", lambda: _sweep_forever(runtime, sweep_every))
-    app = FastAPI(
-        title="gongkai casework",
-        description="Cases, statutory deadlines and the staff's actions.",
-        version="0.1.0",
-        lifespan=runtime.lifespan,
-        docs_url=None,
-        redoc_url=None,
-    )
-    app.state.runtime = runtime
-    http.install(app, SERVICE, runtime.settings, public=("/v1/status",))
-    app.include_router(runtime.health_router())
-    app.include_router(dead_letters.router(runtime))
+    app = service_app(runtime, SERVICE, "Cases, statutory deadlines and the staff's actions.",
+                      public=("/v1/status",))
     app.include_router(router(runtime))
     return app

@@ -18,8 +18,9 @@ from services.intake.entrypoints.id_document import document_router, form_router
 from services.intake.entrypoints.ledger import UPLOADS as LEDGER_UPLOADS
 from services.intake.entrypoints.ledger import ledger_router
 from services.intake.entrypoints.submit_lane import SubmitLane
-from shared import dead_letters, http, limits
+from shared import limits
 from shared.runtime import Runtime
+from shared.service_app import service_app
 from shared.settings import Settings
 
 SERVICE = "intake"
@@ -33,15 +34,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     intake_http.FAULT = intake.fault
     runtime.publishes()
     runtime.pooled()
-    app = FastAPI(
-        title="gongkai intake",
-        description="Receives applications for government information (依申请公开).",
-        version="0.1.0",
-        lifespan=runtime.lifespan,
-        docs_url=None,
-        redoc_url=None,
-    )
-    app.state.runtime = runtime
+    app = service_app(runtime, SERVICE,
+                      "Receives applications for government information (依申请公开).",
+                      public=("/v1/applications", "/v1/status"),
+                      # inside the limits and metrics of the HTTP edge
+                      inner_middleware=(SubmitLane,))
 
     key_ring = load_ring(runtime.settings.home, intake.applicant_key_secrets)
 
@@ -50,8 +47,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
 
     runtime.before_start(open_directory)
     runtime.loop("forget", lambda: _forget_forever(runtime))
-    app.add_middleware(SubmitLane)  # inside the limits and metrics that install() adds
-    http.install(app, SERVICE, runtime.settings, public=("/v1/applications", "/v1/status"))
     # A form with the identity document may be as large as the document's limit plus the
     # rest of the form, a ledger import as its own limit; every other body keeps the limit
     # install() sets.
@@ -59,8 +54,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     limits.allow_uploads(app, *(
         limits.Upload(path, max_form_bytes(max_bytes), FIELD, too_large(max_bytes))
         for path in ("/v1/applications", "/v1/registrations")), *LEDGER_UPLOADS)
-    app.include_router(runtime.health_router())
-    app.include_router(dead_letters.router(runtime))
     app.include_router(form_router(runtime, max_bytes))  # before the JSON routes of its paths
     app.include_router(router)
     app.include_router(staff_router(runtime))

@@ -13,10 +13,11 @@ from services.notify.config import NotifySettings, Smtp
 from services.notify.domain import letters
 from services.notify.entrypoints.http import router
 from services.notify.service_layer import handlers, sending
-from shared import cjk_font, dead_letters, http
+from shared import cjk_font
 from shared.clock import SystemClock
 from shared.contracts import AGENCIES_TOPIC, CASES_TOPIC
 from shared.runtime import Runtime
+from shared.service_app import service_app
 from shared.settings import Settings
 
 SERVICE = "notify"
@@ -98,18 +99,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
                      lambda conn, envs: handlers.on_events(conn, envs, ctx))
     runtime.loop("sender", lambda: sending.sender_loop(runtime.engine, runtime.dsn, channels,
                                                        runtime.clock))
-    app = FastAPI(
-        title="gongkai notify",
-        description="Letters, SMS and e-mail to applicants; each sent once and kept on record.",
-        version="0.1.0",
-        lifespan=runtime.lifespan,
-        docs_url=None,
-        redoc_url=None,
-    )
-    app.state.runtime = runtime
-    http.install(app, SERVICE, runtime.settings)
-    app.include_router(runtime.health_router())
-    app.include_router(dead_letters.router(runtime))
+    app = service_app(runtime, SERVICE,
+                      "Letters, SMS and e-mail to applicants; each sent once and kept on record.")
     app.include_router(router(runtime, dev_sinks=dev_sinks_enabled(notify.dev_sinks,
                                                                    runtime.settings),
                               sms_provider_of=sms_provider_of, email_provider=email.name))

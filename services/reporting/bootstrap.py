@@ -9,9 +9,10 @@ from fastapi import FastAPI
 from services.reporting.entrypoints.http import router
 from services.reporting.service_layer import handlers
 from services.reporting.service_layer.replay import rebuild_if_needed
-from shared import cjk_font, dead_letters, http
+from shared import cjk_font
 from shared.contracts import AGENCIES_TOPIC, CASES_TOPIC
 from shared.runtime import Runtime
+from shared.service_app import service_app
 from shared.settings import Settings
 
 SERVICE = "reporting"
@@ -31,17 +32,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     runtime.before_start(lambda: _rebuild_if_needed(runtime))
     runtime.consumes(AGENCIES_TOPIC, handlers.on_event, handlers.on_events, reference=True)
     runtime.consumes(CASES_TOPIC, handlers.on_event, handlers.on_events)
-    app = FastAPI(
-        title="gongkai reporting",
-        description="Annual report figures per agency and for the city (年度报告).",
-        version="0.1.0",
-        lifespan=runtime.lifespan,
-        docs_url=None,
-        redoc_url=None,
-    )
-    app.state.runtime = runtime
-    http.install(app, SERVICE, runtime.settings, public=("/v1/public/",))
-    app.include_router(runtime.health_router())
-    app.include_router(dead_letters.router(runtime))
+    app = service_app(runtime, SERVICE,
+                      "Annual report figures per agency and for the city (年度报告).",
+                      public=("/v1/public/",))
     app.include_router(router(runtime))
     return app
