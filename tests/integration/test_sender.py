@@ -26,7 +26,7 @@ def engine(notify_engine):
 class Flaky:
     """A provider that fails with the given errors, then succeeds."""
 
-    name, retry_safe = "flaky", False
+    name, retry_safe, transactional = "flaky", False, False
 
     def __init__(self, *errors: DeliveryError) -> None:
         self.errors = list(errors)
@@ -120,7 +120,7 @@ async def test_an_interrupted_send_is_retried_only_where_that_cannot_send_twice(
 class Slow:
     """A provider (that does not deduplicate) whose first delivery takes a while."""
 
-    name, retry_safe = "slow", False
+    name, retry_safe, transactional = "slow", False, False
 
     def __init__(self) -> None:
         self.started = asyncio.Event()
@@ -152,3 +152,82 @@ async def test_a_service_stopping_mid_batch_finishes_the_send_begun_and_requeues
     assert await send_due(engine, channels, clock) == 2
     assert await statuses(engine) == [("sent", 1), ("sent", 1), ("sent", 1)]
     assert len(provider.sent) == 3
+
+
+async def test_a_round_through_the_dev_sink_is_recorded_once_each_and_marked_sent_together(
+        engine):
+    clock = SettableClock(local(10))
+    channels = Channels(lambda agency: DevSms(), DevEmail())
+    for _ in range(5):
+        await queue(engine)
+    assert await send_due(engine, channels, clock) == 5
+    assert await statuses(engine) == [("sent", 1)] * 5
+    async with engine.connect() as conn:
+        outbox = await store.dev_outbox(conn)
+        marked = list(await conn.execute(text(
+            "SELECT id, provider_message_id, sent_at FROM messages ORDER BY id")))
+    assert [m["message_id"] for m in outbox] == [m.id for m in marked]  # once each
+    assert [m.provider_message_id for m in marked] == [f"dev-{m.id}" for m in marked]
+    # Written and marked in one transaction: one transaction time for the whole round.
+    assert len({m.sent_at for m in marked} | {m["delivered_at"] for m in outbox}) == 1
+
+
+class SinkFailingOne(DevSms):
+    """The development sink, with one message it cannot take (after writing the others)."""
+
+    def __init__(self, failing: int) -> None:
+        self.failing = failing
+
+    async def deliver_all(self, conn, messages, attachments):
+        sent = await super().deliver_all(conn, messages, attachments)
+        if self.failing in sent:
+            raise DeliveryError("sink full", retryable=True)
+        return sent
+
+
+async def test_a_failure_inside_a_round_writes_none_of_it_and_each_message_then_goes_alone(
+        engine):
+    clock = SettableClock(local(10))
+    for _ in range(3):
+        await queue(engine)
+    async with engine.connect() as conn:
+        second = (await conn.execute(text("SELECT min(id) + 1 FROM messages"))).scalar_one()
+    channels = Channels(lambda agency: SinkFailingOne(second), DevEmail())
+    assert await send_due(engine, channels, clock) == 3
+    # The round's writes were rolled back; alone, the two others went once each and the one
+    # that failed waits for its retry, written nowhere.
+    assert await statuses(engine) == [("sent", 1), ("queued", 1), ("sent", 1)]
+    async with engine.connect() as conn:
+        assert [m["message_id"] for m in await store.dev_outbox(conn)] == [second - 1,
+                                                                           second + 1]
+
+
+class Watching:
+    """A network provider that notes, at each call, how many messages are recorded as sent."""
+
+    name, retry_safe, transactional = "watching", False, False
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.sent_before: list[int] = []
+
+    async def deliver(self, conn, message, attachment=None):
+        async with self.engine.connect() as other:  # what a crash right now would leave
+            self.sent_before.append((await other.execute(text(
+                "SELECT count(*) FROM messages WHERE status = 'sent'"))).scalar_one())
+        return f"watching-{message.id}"
+
+
+async def test_messages_of_a_network_channel_are_still_recorded_one_by_one(engine):
+    clock = SettableClock(local(10))
+    provider = Watching(engine)
+    channels = Channels(lambda agency: provider, DevEmail())
+    for _ in range(2):
+        await queue(engine, "dev-email", channel="email")
+    for _ in range(3):
+        await queue(engine, "aliyun")
+    assert await send_due(engine, channels, clock) == 5
+    # The e-mails through the sink went together; each SMS's outcome was committed before the
+    # provider was given the next one.
+    assert provider.sent_before == [2, 3, 4]
+    assert await statuses(engine) == [("sent", 1)] * 5

@@ -1,7 +1,9 @@
 """How a queued message leaves: SMS through the agency's provider (or the development sink),
 e-mail through SMTP (or the development sink). Each channel says whether a send that was
 interrupted may be retried safely: only when the provider is transactional with our database
-(the sinks) or deduplicates by our message id (the webhook)."""
+(the sinks) or deduplicates by our message id (the webhook). A channel that is transactional
+with our database delivers a whole round of messages at once (`deliver_all`), in the
+transaction that marks them sent."""
 
 from __future__ import annotations
 
@@ -26,6 +28,10 @@ class DeliveryError(Exception):
 class Channel(Protocol):
     name: str
     retry_safe: bool
+    # Writes only into notify's database, in the caller's transaction: a round's messages are
+    # then delivered together by `deliver_all` (message id → provider's id) and marked sent in
+    # the same commit, still exactly once.
+    transactional: bool
 
     async def deliver(self, conn: AsyncConnection, message: Any,
                       attachment: tuple[str, bytes] | None) -> str | None: ...
@@ -34,14 +40,21 @@ class Channel(Protocol):
 class DevSms:
     """Records the SMS in notify's own database in the sending transaction: exactly once."""
 
-    name, retry_safe = "dev", True
+    name, retry_safe, transactional = "dev", True, True
 
     async def deliver(self, conn: AsyncConnection, message: Any,
                       attachment: tuple[str, bytes] | None = None) -> str | None:
+        return (await self.deliver_all(conn, [message], {}))[message.id]
+
+    async def deliver_all(self, conn: AsyncConnection, messages: list[Any],
+                          attachments: dict[int, tuple[str, bytes]]) -> dict[int, str | None]:
         await conn.execute(
-            text("INSERT INTO dev_sms (message_id, recipient, body) VALUES (:id, :r, :b)"),
-            {"id": message.id, "r": message.recipient, "b": message.body})
-        return f"dev-{message.id}"
+            text("""INSERT INTO dev_sms (message_id, recipient, body)
+                    SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:r AS text[]),
+                                         CAST(:b AS text[]))"""),
+            {"ids": [m.id for m in messages], "r": [m.recipient for m in messages],
+             "b": [m.body for m in messages]})
+        return {m.id: f"dev-{m.id}" for m in messages}
 
 
 class ProviderSms:
@@ -54,6 +67,7 @@ class ProviderSms:
         self.template_codes = template_codes or {}
         self.name = provider.name
         self.retry_safe = provider.deduplicates
+        self.transactional = False
 
     async def deliver(self, conn: AsyncConnection, message: Any,
                       attachment: tuple[str, bytes] | None = None) -> str | None:
@@ -74,16 +88,23 @@ class ProviderSms:
 
 
 class DevEmail:
-    name, retry_safe = "dev-email", True
+    name, retry_safe, transactional = "dev-email", True, True
 
     async def deliver(self, conn: AsyncConnection, message: Any,
                       attachment: tuple[str, bytes] | None) -> str | None:
+        attachments = {message.id: attachment} if attachment else {}
+        return (await self.deliver_all(conn, [message], attachments))[message.id]
+
+    async def deliver_all(self, conn: AsyncConnection, messages: list[Any],
+                          attachments: dict[int, tuple[str, bytes]]) -> dict[int, str | None]:
         await conn.execute(
             text("""INSERT INTO dev_email (message_id, recipient, subject, attachment_bytes)
-                    VALUES (:id, :r, :s, :n)"""),
-            {"id": message.id, "r": message.recipient, "s": message.subject or "",
-             "n": len(attachment[1]) if attachment else 0})
-        return f"dev-email-{message.id}"
+                    SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:r AS text[]),
+                                         CAST(:s AS text[]), CAST(:n AS integer[]))"""),
+            {"ids": [m.id for m in messages], "r": [m.recipient for m in messages],
+             "s": [m.subject or "" for m in messages],
+             "n": [len(attachments[m.id][1]) if m.id in attachments else 0 for m in messages]})
+        return {m.id: f"dev-email-{m.id}" for m in messages}
 
 
 @dataclass(frozen=True)
@@ -96,6 +117,7 @@ class SmtpEmail:
     starttls: bool = False
     name: str = "smtp"
     retry_safe: bool = False
+    transactional: bool = False
 
     async def deliver(self, conn: AsyncConnection, message: Any,
                       attachment: tuple[str, bytes] | None) -> str | None:

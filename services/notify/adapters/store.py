@@ -248,6 +248,16 @@ async def mark(conn: AsyncConnection, message_id: int, status: str, *, error: st
          "pid": provider_message_id})
 
 
+async def mark_sent(conn: AsyncConnection, provider_ids: dict[int, str | None]) -> None:
+    """Many messages sent at once (message id → the provider's id), as `mark` records one."""
+    await conn.execute(
+        text("""UPDATE messages SET status = 'sent', sent_at = now(),
+                       provider_message_id = coalesce(p.pid, messages.provider_message_id)
+                FROM unnest(CAST(:ids AS bigint[]), CAST(:pids AS text[])) AS p(id, pid)
+                WHERE messages.id = p.id"""),
+        {"ids": list(provider_ids), "pids": list(provider_ids.values())})
+
+
 async def recover_interrupted(conn: AsyncConnection, now, older_than, retry_safe: list[str],
                               ) -> dict[str, int]:
     """Messages left 'sending' by a process that died: those whose provider is transactional or

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Coroutine
 from datetime import date, timedelta
 from typing import Any
 
@@ -92,20 +93,24 @@ async def send_due(engine: AsyncEngine, channels: Channels, clock: Clock, limit:
     unstarted = list(batch)
     agencies: dict[str, Any] = {}  # read once per round, as a consumed batch does
     try:
-        # One connection for the round, a transaction per message: each outcome is committed
-        # on its own, without a checkout (and its ping) per message.
+        # One connection for the round. Messages whose channel writes only into our database
+        # are delivered and marked sent in one transaction (all or none: still exactly once);
+        # every other message in a transaction of its own, each outcome committed right after
+        # its provider call.
         async with engine.connect() as conn:
-            while unstarted:
-                delivery = asyncio.ensure_future(
-                    _deliver(engine, conn, channels, unstarted.pop(0), now, agencies))
+            async with conn.begin():
+                route = {m.id: await channels.of(conn, m, agencies) for m in batch}
+            together = [m for m in batch if route[m.id].transactional]
+            if together:
                 try:
-                    await asyncio.shield(delivery)
-                except asyncio.CancelledError:
-                    # The service is stopping: a delivery begun is finished and its outcome
-                    # recorded, or the message would look interrupted (and, with a provider
-                    # that does not deduplicate, become 'unknown' though it was sent once).
-                    await delivery
-                    raise
+                    await _finished(_deliver_together(engine, conn, together, route))
+                    unstarted = [m for m in unstarted if not route[m.id].transactional]
+                except (DeliveryError, DBAPIError) as exc:  # rolled back: none written
+                    log.warning("notify: a round of %d delivered one by one: %s",
+                                len(together), exc)
+            while unstarted:
+                message = unstarted.pop(0)
+                await _finished(_deliver(engine, conn, route[message.id], message, now))
     finally:
         if unstarted:  # claimed but never handed to a provider: safe to send later, anywhere
             async with engine.begin() as conn:
@@ -113,12 +118,38 @@ async def send_due(engine: AsyncEngine, channels: Channels, clock: Clock, limit:
     return len(batch)
 
 
-async def _deliver(engine: AsyncEngine, conn: AsyncConnection, channels: Channels,
-                   message: Any, now, agencies: dict[str, Any]) -> None:
+async def _finished(delivery: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.ensure_future(delivery)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        # The service is stopping: a delivery begun is finished and its outcome recorded, or
+        # the message would look interrupted (and, with a provider that does not
+        # deduplicate, become 'unknown' though it was sent once).
+        await task
+        raise
+
+
+async def _deliver_together(engine: AsyncEngine, conn: AsyncConnection, messages: list[Any],
+                            route: dict[int, Channel]) -> None:
+    attachments = {m.id: await pdf_of(engine, m.letter_id) for m in messages if m.letter_id}
+    by_channel: dict[int, tuple[Channel, list[Any]]] = {}
+    for m in messages:
+        by_channel.setdefault(id(route[m.id]), (route[m.id], []))[1].append(m)
+    async with conn.begin():
+        sent: dict[int, str | None] = {}
+        for channel, group in by_channel.values():
+            sent.update(await channel.deliver_all(conn, group, attachments))
+        await store.mark_sent(conn, sent)
+    for m in messages:
+        MESSAGES.labels(m.channel, "sent").inc()
+
+
+async def _deliver(engine: AsyncEngine, conn: AsyncConnection, channel: Channel,
+                   message: Any, now) -> None:
     attachment = await pdf_of(engine, message.letter_id) if message.letter_id else None
     try:
         async with conn.begin():
-            channel = await channels.of(conn, message, agencies)
             provider_id = await channel.deliver(conn, message, attachment)
             await store.mark(conn, message.id, "sent", provider_message_id=provider_id)
         MESSAGES.labels(message.channel, "sent").inc()
