@@ -154,6 +154,36 @@ async def test_a_service_stopping_mid_batch_finishes_the_send_begun_and_requeues
     assert len(provider.sent) == 3
 
 
+async def test_a_service_stopping_as_its_claim_commits_gives_the_claimed_messages_back(
+        engine, monkeypatch):
+    # SIGTERM lands once the claim is committed, before the sender has its rows: nothing was
+    # handed to a provider, so nothing may stay 'sending' (it would wait two minutes for the
+    # recovery, and a provider without deduplication would make it 'unknown').
+    claimed = asyncio.Event()
+    claim_due = store.claim_due
+
+    async def committed_then_slow(conn, now, sms_open, limit):
+        async with engine.begin() as own:  # the claim, committed whatever happens next
+            rows = await claim_due(own, now, sms_open, limit)
+        claimed.set()
+        await asyncio.sleep(0.5)
+        return rows
+
+    monkeypatch.setattr(store, "claim_due", committed_then_slow)
+    clock = SettableClock(local(10))
+    provider = Slow()
+    channels = Channels(lambda agency: provider, DevEmail())
+    for _ in range(3):
+        await queue(engine, provider="aliyun")
+    sending = asyncio.create_task(send_due(engine, channels, clock))
+    await claimed.wait()
+    sending.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await sending
+    assert provider.sent == []
+    assert await statuses(engine) == [("queued", 0), ("queued", 0), ("queued", 0)]
+
+
 async def test_a_round_through_the_dev_sink_is_recorded_once_each_and_marked_sent_together(
         engine):
     clock = SettableClock(local(10))

@@ -83,11 +83,19 @@ async def pdf_of(engine: AsyncEngine, letter_id: int) -> tuple[str, bytes]:
 async def send_due(engine: AsyncEngine, channels: Channels, clock: Clock, limit: int = 100,
                    ) -> int:
     now = clock.now()
-    allowed = sms_allowed_at(now)
-    async with engine.begin() as conn:
-        if allowed != now:
-            await store.defer_sms(conn, now, allowed)
-        batch = await store.claim_due(conn, now, allowed == now, limit)
+    claim = asyncio.ensure_future(_claim(engine, now, limit))
+    try:
+        batch = await asyncio.shield(claim)
+    except asyncio.CancelledError:
+        # Stopping while claiming: the claim may already be committed. Let it finish and give
+        # what it claimed back at once; left 'sending', those messages would wait for the
+        # recovery (two minutes), and a provider without deduplication would make them
+        # 'unknown' though none was handed to it.
+        claimed = await claim
+        if claimed:
+            async with engine.begin() as conn:
+                await store.release(conn, [m.id for m in claimed])
+        raise
     if not batch:
         return 0
     unstarted = list(batch)
@@ -116,6 +124,14 @@ async def send_due(engine: AsyncEngine, channels: Channels, clock: Clock, limit:
             async with engine.begin() as conn:
                 await store.release(conn, [m.id for m in unstarted])
     return len(batch)
+
+
+async def _claim(engine: AsyncEngine, now, limit: int) -> list[Any]:
+    allowed = sms_allowed_at(now)
+    async with engine.begin() as conn:
+        if allowed != now:
+            await store.defer_sms(conn, now, allowed)
+        return await store.claim_due(conn, now, allowed == now, limit)
 
 
 async def _finished(delivery: Coroutine[Any, Any, None]) -> None:
