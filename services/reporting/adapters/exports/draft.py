@@ -122,10 +122,15 @@ def _table(document: Any, grid: layout.Grid, size: float) -> None:
             cell.width = width
     for row in table.rows[:grid.head_rows]:
         _repeat_as_header(row)
+    # The cells are taken once, while the table is still a plain grid: table.cell() walks
+    # every cell of the table on each call (table 三 took a second that way). A merge keeps
+    # the top-left cell of its range and swallows only cells of that range, which no other
+    # grid cell uses.
+    plain = [row.cells for row in table.rows]
     for c in grid.cells:
-        cell = table.cell(c.row, c.col)
+        cell = plain[c.row][c.col]
         if c.rowspan > 1 or c.colspan > 1:
-            cell = cell.merge(table.cell(c.row + c.rowspan - 1, c.col + c.colspan - 1))
+            cell = cell.merge(plain[c.row + c.rowspan - 1][c.col + c.colspan - 1])
         cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
         paragraph = cell.paragraphs[0]
         paragraph.alignment = (WD_ALIGN_PARAGRAPH.LEFT if c.kind in ("label", "note")
