@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jinja2 import StrictUndefined
+from jinja2 import StrictUndefined, Template, meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel
 
@@ -353,27 +353,28 @@ class TemplateSource:
 
     def __init__(self, overrides_dir: Path | None = None, shipped_dir: Path = SHIPPED_TEMPLATES):
         self.overrides_dir, self.shipped_dir = overrides_dir, shipped_dir
+        # The directories as text, worked out once: they are looked in for every letter.
+        self._shipped = str(shipped_dir)
+        self._city = [] if overrides_dir is None else [os.path.join(overrides_dir, "_city")]
 
-    def _first(self, name: str, dirs: list[Path]) -> str:
+    def _first(self, name: str, dirs: list[str]) -> str:
         for directory in dirs:
-            text = _read(str(directory / name))
+            text = _read(os.path.join(directory, name))
             if text is not None:
                 return text
-        raise LetterTemplateError(f"no template {name} in {', '.join(map(str, dirs))}")
+        raise LetterTemplateError(f"no template {name} in {', '.join(dirs)}")
 
     def letter(self, kind: str, agency_id: str) -> str:
-        dirs = [self.shipped_dir]
-        if self.overrides_dir is not None:
-            dirs[:0] = [self.overrides_dir / "_city"]
-            if re.fullmatch(r"[a-z0-9][a-z0-9-]*", agency_id):
-                dirs.insert(0, self.overrides_dir / agency_id)
+        dirs = [*self._city, self._shipped]
+        if self.overrides_dir is not None and _AGENCY_DIR.fullmatch(agency_id):
+            dirs.insert(0, os.path.join(self.overrides_dir, agency_id))
         return self._first(f"{kind}.txt.j2", dirs)
 
     def legal(self) -> str:
-        city = [self.overrides_dir / "_city"] if self.overrides_dir is not None else []
-        return self._first("legal.yaml", [*city, self.shipped_dir])
+        return self._first("legal.yaml", [*self._city, self._shipped])
 
 
+_AGENCY_DIR = re.compile(r"[a-z0-9][a-z0-9-]*")
 _texts: dict[str, tuple[tuple[int, int], str]] = {}
 
 
@@ -394,24 +395,114 @@ def _read(path: str) -> str | None:
     return cached[1]
 
 
-_ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False,
-                                     trim_blocks=True, lstrip_blocks=True)
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox, its verdict on an attribute kept per (type, name): its checks
+    (`is_internal_attribute`, `modifies_known_mutable`) look at nothing but the object's type
+    and the name, and ran on the same few (agency.name, facts.…) ten times a letter."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._safe: dict[tuple[type, str], bool] = {}
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        key = (type(obj), attr)
+        safe = self._safe.get(key)
+        if safe is None:
+            safe = super().is_safe_attribute(obj, attr, value)
+            # an object that claims another class is judged every time, as Jinja does
+            if obj.__class__ is type(obj) and len(self._safe) < 4096:
+                self._safe[key] = safe
+        return safe
+
+
+_ENV = _Sandbox(undefined=StrictUndefined, autoescape=False, trim_blocks=True,
+                lstrip_blocks=True)
 _ENV.filters["cn"] = cn
 _ENV.filters["clause"] = clause
 _ENV.filters["sentence"] = sentence
 _compile = functools.lru_cache(maxsize=128)(_ENV.from_string)
-# Parsed once per distinct text (the files are still read each time, so an edit takes effect
-# without a restart); _render_tree builds new dicts and never changes the parsed tree.
-_legal_tree = functools.lru_cache(maxsize=16)(yaml.safe_load)
 
 
-def _render_tree(node: Any, ctx: dict) -> Any:
+@dataclass(frozen=True)
+class _LegalText:
+    """One entry of legal.yaml: constant text, or Jinja text and the names it reads."""
+    text: str
+    template: Template | None = None
+    names: tuple[str, ...] = ()
+
+    def render(self, ctx: dict) -> str:
+        if self.template is None:
+            return self.text
+        # Only the names it reads: Jinja copies the whole context on every render.
+        return self.template.render({n: ctx[n] for n in self.names if n in ctx}).strip()
+
+
+def _legal_text(node: Any) -> Any:
     if isinstance(node, dict):
-        return {k: _render_tree(v, ctx) for k, v in node.items()}
+        return {k: _legal_text(v) for k, v in node.items()}
     text = str(node)
     if "{" not in text:  # no Jinja syntax ({{, {%, {#): it renders as itself
-        return text.strip()
-    return _compile(text).render(ctx).strip()
+        return _LegalText(text.strip())
+    names = tuple(sorted(meta.find_undeclared_variables(_ENV.parse(text))))
+    return _LegalText(text, _compile(text), names)
+
+
+@functools.lru_cache(maxsize=16)
+def _legal_tree(source: str) -> Any:
+    """legal.yaml parsed and compiled once per distinct text (the file is still looked at on
+    every letter, so an edit takes effect without a restart); the tree is never changed."""
+    return _legal_text(yaml.safe_load(source))
+
+
+class _Legal(dict):
+    """The legal text of one letter, rendered with its context: an entry is rendered the first
+    time the letter reads it (a letter reads two or three of its dozen) and kept. Whatever
+    looks at the whole mapping (iteration, length, printing) sees it all rendered."""
+
+    def __init__(self, tree: dict, ctx: dict) -> None:
+        super().__init__()
+        self._tree, self._ctx = tree, ctx
+
+    def __missing__(self, key: str) -> Any:
+        node = self._tree[key]
+        value = _Legal(node, self._ctx) if isinstance(node, dict) else node.render(self._ctx)
+        self[key] = value
+        return value
+
+    def _whole(self) -> _Legal:
+        for key in self._tree:
+            self[key]  # noqa: B018  # renders it if not yet
+        return self
+
+    def __iter__(self):
+        return dict.__iter__(self._whole())
+
+    def __len__(self) -> int:
+        return dict.__len__(self._whole())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._tree
+
+    def __repr__(self) -> str:
+        return dict.__repr__(self._whole())
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in self._tree else default
+
+    def keys(self):
+        return dict.keys(self._whole())
+
+    def values(self):
+        return dict.values(self._whole())
+
+    def items(self):
+        return dict.items(self._whole())
+
+
+@functools.lru_cache(maxsize=128)
+def _template_version(source: str, legal_source: str) -> str:
+    """Which wording and law a letter was composed from (the texts, hashed once each)."""
+    return hashlib.sha256(f"{source}\0{legal_source}".encode()).hexdigest()[:12]
 
 
 def you(applicant_type: str | None) -> str:
@@ -454,7 +545,8 @@ def compose(kind: str, facts: CaseFacts, agency: AgencyConfigured, dated: date,
         "pay_by": cn(facts.fee_pay_by), "fee_sent": cn(facts.fee_on),
         "reasons_sent": cn(facts.reasons_on), "amount": _amount(facts.fee_amount),
     }
-    legal = _render_tree(_legal_tree(legal_source), ctx)
+    # the context as it stands: legal text cannot read what the letter derives from it
+    legal = _Legal(_legal_tree(legal_source), dict(ctx))
     ctx["legal"] = legal
     ctx["due"] = cn(facts.due_on)
     ctx["due_note"] = legal["provisional_note"] if facts.due_provisional else ""
@@ -485,5 +577,5 @@ def compose(kind: str, facts: CaseFacts, agency: AgencyConfigured, dated: date,
         addressee=facts.consultation_party if consulted else facts.applicant_name,
         dated=dated, paragraphs=[*paragraphs, legal["contact"]],
         signature=[agency.name, "（印章）", cn(dated)],
-        template_version=hashlib.sha256(f"{source}\0{legal_source}".encode()).hexdigest()[:12],
+        template_version=_template_version(source, legal_source),
     )
