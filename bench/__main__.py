@@ -23,6 +23,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "replay": [],
     "portal": ["--cases", "10000"],
     "idle": [],
+    "letters": [],
 }
 
 
