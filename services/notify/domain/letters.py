@@ -32,7 +32,7 @@ import hashlib
 import os
 import re
 import stat
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
 from enum import Enum
@@ -256,7 +256,18 @@ def fold(facts: CaseFacts, event: BaseModel) -> CaseFacts:
         basis = event.basis
         changes.update(due_provisional=bool(basis and basis.provisional),
                        due_rule=basis.rule if basis else None)
-    return replace(facts, **changes)
+    return _with(facts, changes)
+
+
+def _with(facts: CaseFacts, changes: dict[str, Any]) -> CaseFacts:
+    """`dataclasses.replace(facts, **changes)` at a tenth of its cost: replace calls __init__
+    over all fifty fields for every event folded; this copies one dict. Sound because
+    CaseFacts has no __post_init__ and every name changed is one of its fields (`_check_fold`
+    and `fold` name them)."""
+    new = object.__new__(CaseFacts)
+    new.__dict__.update(facts.__dict__)
+    new.__dict__.update(changes)
+    return new
 
 
 def evolve_facts(facts: CaseFacts, event_type: str, payload: dict) -> CaseFacts:
