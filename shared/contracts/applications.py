@@ -71,7 +71,17 @@ class IdDocumentRef(BaseModel):
     size: int  # bytes
 
 
-@event_type("ApplicationSubmitted", 2)
+class Receipt(BaseModel):
+    """收到申请之日 (Art. 31), fixed when the application is recorded: an online application an
+    agency confirms automatically, a registration with its receipt date. The fields of
+    `ReceiptConfirmed`, which fixes the date later (and in stores recorded before version 3)."""
+
+    received_on: date
+    confirmation: str
+    confirmed_by: str | None = None
+
+
+@event_type("ApplicationSubmitted", 3)
 class ApplicationSubmitted(BaseModel):
     application_id: uuid.UUID
     case_number: str
@@ -94,6 +104,10 @@ class ApplicationSubmitted(BaseModel):
     # The scan or photo of the applicant's identity document, when one was given (optional in
     # version 1: events recorded before it, and applications without one, have none).
     id_document: IdDocumentRef | None = None
+    # The receipt date when it is known at submission, in the same fact (version 3): one event
+    # says what happened. None while the application awaits confirmation, and in versions 1–2,
+    # which were followed by a `ReceiptConfirmed`.
+    receipt: Receipt | None = None
 
 
 # Version 1 carried the whole applicant, ID number included. What of it is read now is still
@@ -106,6 +120,14 @@ _APPLICANT_V2 = frozenset(Applicant.model_fields)
 def _application_submitted_v1(payload: dict) -> dict:
     applicant = {k: v for k, v in payload["applicant"].items() if k in _APPLICANT_V2}
     return {**payload, "applicant": applicant, "applicant_keys": []}
+
+
+@upcaster("ApplicationSubmitted", 2)
+def _application_submitted_v2(payload: dict) -> dict:
+    """Version 2 had no receipt inside: its receipt, if any, is the `ReceiptConfirmed` that
+    followed. Version 3 is a new number so that a reader of version 2 refuses a submission that
+    carries a receipt rather than read it without one."""
+    return payload
 
 
 @event_type("ReceiptConfirmed", 1)

@@ -24,8 +24,27 @@ PartyType = Literal["organisation", "person"]
 Ground = Literal["already_public", "provided", "not_exist", "not_responsible"]
 
 
-@event_type("CaseOpened", 2)
+class DueDateBasis(BaseModel):
+    """The inputs that produced a due date, kept so anyone can recompute it by hand:
+    due = counted_from + (working_days + extension_days + paused_working_days) working days,
+    unless a reasonable later date was set under Art. 35 (`set_date`)."""
+
+    rule: str
+    counted_from: date
+    working_days: int
+    extension_days: int = 0
+    paused_working_days: int = 0
+    set_date: date | None = None
+    provisional: bool
+    calendar: str
+
+
+@event_type("CaseOpened", 3)
 class CaseOpened(BaseModel):
+    """The case is opened. When the application was received at once (an online application
+    confirmed automatically, a registration with its receipt date), the same fact also says
+    that it was received and when it is due, and why (version 3): read it with `expanded`."""
+
     application_id: uuid.UUID
     case_number: str
     channel: Channel
@@ -44,6 +63,11 @@ class CaseOpened(BaseModel):
     # carried here.
     medium: str | None = None
     delivery: str | None = None
+    # Received at opening: the receipt date, and the first due date with its basis (what a
+    # `CaseReceived` and a `DueDateSet` say, which followed a `CaseOpened` before version 3).
+    received_on: date | None = None
+    due_on: date | None = None
+    basis: DueDateBasis | None = None
 
 
 @upcaster("CaseOpened", 1)
@@ -51,6 +75,13 @@ def _case_opened_v1(payload: dict) -> dict:
     """Version 1's `applicant_key` was an unsalted hash of the ID number, which can be reversed
     by trying the numbers of one district and year: it is dropped, not carried over."""
     return {k: v for k, v in payload.items() if k != "applicant_key"} | {"applicant_keys": []}
+
+
+@upcaster("CaseOpened", 2)
+def _case_opened_v2(payload: dict) -> dict:
+    """Version 2 was never received at opening. Version 3 is a new number so that a reader of
+    version 2 refuses an opening that carries a receipt rather than read it without one."""
+    return payload
 
 
 @event_type("CaseReceived", 1)
@@ -62,21 +93,6 @@ class CaseReceived(BaseModel):
     received_on: date
 
 
-class DueDateBasis(BaseModel):
-    """The inputs that produced a due date, kept so anyone can recompute it by hand:
-    due = counted_from + (working_days + extension_days + paused_working_days) working days,
-    unless a reasonable later date was set under Art. 35 (`set_date`)."""
-
-    rule: str
-    counted_from: date
-    working_days: int
-    extension_days: int = 0
-    paused_working_days: int = 0
-    set_date: date | None = None
-    provisional: bool
-    calendar: str
-
-
 @event_type("DueDateSet", 1)
 class DueDateSet(BaseModel):
     """The due date changed (or the clock stopped: `due_on` is None while awaiting correction)."""
@@ -85,6 +101,34 @@ class DueDateSet(BaseModel):
     due_on: date | None
     previous_due_on: date | None = None
     basis: DueDateBasis | None = None
+
+
+def expanded(fact: BaseModel) -> tuple[BaseModel, ...]:
+    """What a fact says in the words every fold knows: a `CaseOpened` received at opening is a
+    `CaseOpened`, a `CaseReceived` and the first `DueDateSet`, as recorded before version 3;
+    any other fact is itself. Every consumer folds these parts, so nothing is read twice."""
+    if not isinstance(fact, CaseOpened) or fact.received_on is None:
+        return (fact,)
+    opened = fact.model_copy(update={"received_on": None, "due_on": None, "basis": None})
+    received = CaseReceived.model_construct(application_id=fact.application_id,
+                                            received_on=fact.received_on)
+    if fact.basis is None:
+        return (opened, received)
+    return (opened, received, DueDateSet.model_construct(
+        application_id=fact.application_id, due_on=fact.due_on, previous_due_on=None,
+        basis=fact.basis))
+
+
+def joined(facts: list[BaseModel]) -> list[BaseModel]:
+    """Facts decided for a case, with an opening followed by its receipt and first due date
+    joined into one `CaseOpened` (`expanded` gives them back); any other facts unchanged."""
+    match facts:
+        case [CaseOpened() as opened, CaseReceived() as received, DueDateSet() as due, *rest] if (
+                opened.received_on is None and due.previous_due_on is None):
+            return [opened.model_copy(update={
+                "received_on": received.received_on, "due_on": due.due_on,
+                "basis": due.basis}), *rest]
+    return facts
 
 
 @event_type("CorrectionRequested", 1)

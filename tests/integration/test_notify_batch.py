@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from services.notify.domain import letters
 from services.notify.service_layer import handlers
+from shared.contracts import cases as cases_contract
 from shared.contracts.agencies import AgencyConfigured, Office
 from shared.contracts.applications import ApplicantType, Channel
 from shared.contracts.cases import CaseOpened, CaseReceived, DueDateBasis, DueDateSet
@@ -117,3 +118,38 @@ async def test_a_case_not_yet_opened_for_notify_waits(engine):
         async with engine.begin() as conn:
             await handlers.on_events(conn, events[1:], ctx)
     assert await rows(engine, "SELECT count(*) FROM messages") == [(0,)]
+
+
+def opened_and_received(n: int, *, email: str | None = None) -> list[Envelope]:
+    """The same application as `case_events(n)` opened and received in one event, as casework
+    records it since CaseOpened version 3."""
+    old = case_events(n, email=email)
+    facts = [e.body() for e in old]
+    [joined] = cases_contract.joined(facts)
+    return [event(joined, old[0].stream_id, 1)]
+
+
+async def test_one_event_for_opening_and_receipt_sends_what_the_three_did(engine):
+    """The acknowledgement letter, its e-mail and the SMS of an application opened and received
+    in one event are those of the three events that said it before (stores keep both)."""
+    await configure_agency(engine)
+    old, new = case_events(8, email="h@example.com"), opened_and_received(8, email="h@example.com")
+    assert len(new) == 1 and new[0].body().received_on == date(2026, 11, 23)
+    await inbox(engine).receive("gongkai.cases", [e.model_dump_json() for e in [*old, *new]])
+    kept = await rows(engine, """SELECT application_id::text, event_id::text, kind, addressee,
+                                        dated, template_version, content, content_hash
+                                 FROM letters ORDER BY id""")
+    sent = await rows(engine, """SELECT application_id::text, event_id::text, template, channel,
+                                        recipient, body, status FROM messages ORDER BY id""")
+    by_case = {old[0].stream_id: ("old", str(old[2].event_id)),
+               new[0].stream_id: ("new", str(new[0].event_id))}
+    for shape in ("old", "new"):
+        [letter] = [r for r in kept if by_case[r[0]][0] == shape]
+        assert letter[1] == by_case[letter[0]][1] and letter[2] == "acknowledgement"
+    assert [r[2:] for r in kept if by_case[r[0]][0] == "old"] == [
+        r[2:] for r in kept if by_case[r[0]][0] == "new"]
+    old_sent = [r[2:] for r in sent if by_case[r[0]][0] == "old"]
+    assert [m[:2] for m in old_sent] == [("email:acknowledgement", "email"),
+                                         ("acknowledgement_sms", "sms")]
+    assert old_sent == [r[2:] for r in sent if by_case[r[0]][0] == "new"]
+    assert "2026年12月21日" in old_sent[1][3]  # the SMS gives the due date

@@ -83,10 +83,11 @@ def agency(online_receipt: str) -> AgencyConfigured:
 def test_online_receipt_date_is_the_local_date_of_submission_when_auto_confirmed():
     # 2025-09-21 17:30 UTC is already 2025-09-22 in Shanghai.
     now = datetime(2025, 9, 21, 17, 30, tzinfo=UTC)
-    submitted, confirmed = submit_online(form(PERSON), agency("auto"),
-                                         application_id=uuid.uuid4(), number="X", now=now,
-                                         keys=["k1:ab"])
-    assert confirmed.received_on == date(2025, 9, 22)
+    [submitted] = submit_online(form(PERSON), agency("auto"), application_id=uuid.uuid4(),
+                                number="X", now=now, keys=["k1:ab"])
+    # One fact: the submission carries its receipt (no ReceiptConfirmed follows it).
+    assert submitted.receipt.received_on == date(2025, 9, 22)
+    assert submitted.receipt.confirmation == "online_auto"
     # The event carries the applicant's keys, not the number (it stays in intake).
     assert submitted.applicant_keys == ["k1:ab"]
     assert "11010519491231002X" not in submitted.model_dump_json()
@@ -97,3 +98,4 @@ def test_staff_confirmation_policy_leaves_the_receipt_date_open():
     facts = submit_online(form(PERSON), agency("staff"), application_id=uuid.uuid4(),
                           number="X", now=datetime(2025, 9, 22, 2, tzinfo=UTC), keys=[])
     assert [type(f).__name__ for f in facts] == ["ApplicationSubmitted"]
+    assert facts[0].receipt is None

@@ -31,6 +31,7 @@ from shared.contracts.cases import (
     ReasonsRequested,
     ReviewDecided,
     ReviewFiled,
+    expanded,
 )
 
 
@@ -95,6 +96,13 @@ DATED_ONLY = (CorrectionLapsed, FeeLapsed, CaseWithdrawn)
 def evolve(state: Case | None, fact: BaseModel, *, pause_edges: tuple[bool, bool] = (False, True),
            ) -> Case | None:
     """`pause_edges`: whether a pause includes its dispatch day and its answer day (policy)."""
+    for part in expanded(fact):  # an opening received at once: opened, received and due
+        state = _evolve(state, part, pause_edges)
+    return state
+
+
+def _evolve(state: Case | None, fact: BaseModel, pause_edges: tuple[bool, bool],
+            ) -> Case | None:
     if isinstance(fact, CaseOpened):
         return Case(fact.application_id, fact.case_number, fact.channel, fact.applicant_type,
                     tuple(fact.applicant_keys), fact.access_code_hash)

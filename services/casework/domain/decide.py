@@ -73,6 +73,7 @@ from shared.contracts.cases import (
     ReasonsRequested,
     ReviewDecided,
     ReviewFiled,
+    joined,
 )
 from shared.contracts.cases import CaseWithdrawn as Withdrawn
 from shared.contracts.outcomes import Ending, Prior
@@ -440,14 +441,20 @@ def from_intake(case: Case | None, fact: BaseModel, ctx: Context) -> list[BaseMo
             if case is not None:
                 return []
             a = fact.applicant
-            return [CaseOpened(
+            opened = CaseOpened(
                 application_id=fact.application_id, case_number=fact.case_number,
                 channel=fact.channel, applicant_type=a.type, applicant_name=a.name,
                 applicant_keys=fact.applicant_keys,
                 access_code_hash=fact.access_code_hash, mobile=a.mobile,
                 email=a.email, submitted_at=fact.submitted_at,
                 request_summary=fact.request.description[:500],
-                medium=fact.request.medium, delivery=fact.request.delivery)]
+                medium=fact.request.medium, delivery=fact.request.delivery)
+            if fact.receipt is None:
+                return [opened]
+            # Received at once: the receipt is decided as a later confirmation would be, and
+            # the opening, the receipt and the first due date are recorded as one fact.
+            receipt = ConfirmReceipt(on=fact.receipt.received_on)
+            return joined([opened, *decide(evolve(None, opened), receipt, ctx)])
         case ReceiptConfirmed():
             if case is None:
                 raise OutOfOrder(f"receipt of {fact.application_id} before its submission")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.contracts.cases import expanded
+
 _STEPS = {
     "CaseReceived": "确认收到申请",
     "CorrectionRequested": "发出补正告知书",
@@ -20,13 +22,28 @@ _STEPS = {
 }
 
 
+def recorded_facts(history: list[Any]) -> list[tuple[Any, str, dict[str, Any]]]:
+    """`history`: the case's envelopes in order. Each fact they record, as (envelope, type,
+    payload): an opening received at once is read as the facts it joins (`expanded`: opened,
+    received, due), so the history says what happened in the same words either way."""
+    facts = []
+    for envelope in history:
+        parts = expanded(envelope.body()) if envelope.type == "CaseOpened" else ()
+        if len(parts) < 2:
+            facts.append((envelope, envelope.type, envelope.payload))
+            continue
+        facts += [(envelope, part.__event_type__, part.model_dump(mode="json"))  # type: ignore[attr-defined]
+                  for part in parts]
+    return facts
+
+
 def public_steps(history: list[Any]) -> list[dict[str, str]]:
     """`history`: the case's envelopes in order. Each step: its business date and label."""
     steps = []
-    for envelope in history:
-        label = _STEPS.get(envelope.type)
+    for envelope, kind, payload in recorded_facts(history):
+        label = _STEPS.get(kind)
         if label is None:
             continue
-        on = envelope.payload.get("on") or envelope.payload.get("received_on")
+        on = payload.get("on") or payload.get("received_on")
         steps.append({"on": str(on or envelope.occurred_at.date()), "step": label})
     return steps

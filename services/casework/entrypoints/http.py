@@ -19,7 +19,7 @@ from services.casework.domain.calendar import (
 )
 from services.casework.domain.holidays import PROVISIONAL_MAX_YEAR, PROVISIONAL_MIN_YEAR
 from services.casework.domain.notice import NoticeError, parse_notice
-from services.casework.domain.public import public_steps
+from services.casework.domain.public import public_steps, recorded_facts
 from services.casework.service_layer import gauges, handlers, queues
 from shared import eventstore
 from shared.auth import Role, Staff, require_agency, require_role
@@ -169,10 +169,10 @@ def router(runtime: Runtime) -> APIRouter:
             history = await eventstore.read_stream(conn, str(application_id), "casework")
             case["actions"] = await handlers.actions(conn, runtime.clock, case["agency"],
                                                      history, staff)
-        case["history"] = [{"type": e.type, "occurred_at": e.occurred_at.isoformat(),
-                            "actor": e.actor, "facts": {k: v for k, v in e.payload.items()
+        case["history"] = [{"type": kind, "occurred_at": e.occurred_at.isoformat(),
+                            "actor": e.actor, "facts": {k: v for k, v in payload.items()
                                                         if k not in NOT_SHOWN}}
-                           for e in history]
+                           for e, kind, payload in recorded_facts(history)]
         return case
 
     for path, (model, make) in _commands().items():

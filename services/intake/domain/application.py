@@ -28,7 +28,7 @@ from shared.contracts.applications import (
     ApplicantType,
     ApplicationSubmitted,
     Channel,
-    ReceiptConfirmed,
+    Receipt,
     RequestedInformation,
 )
 from shared.validation.identity import validate_credit_code, validate_mobile, validate_resident_id
@@ -385,19 +385,16 @@ def submit_online(
     number: str,
     now: datetime,
     keys: list[str],
-) -> list[ApplicationSubmitted | ReceiptConfirmed]:
-    """The facts of an online submission. With the agency's auto-confirmation policy the system's
-    acknowledgement is the 双方确认 of Art. 31, so the receipt date is the submission's date."""
+) -> list[ApplicationSubmitted]:
+    """The fact of an online submission. With the agency's auto-confirmation policy the system's
+    acknowledgement is the 双方确认 of Art. 31, so the receipt date is the submission's date,
+    recorded in the same fact."""
     submitted = _submitted(form, Channel.online, application_id, number, now, local_date(now),
                            None, keys)
     if agency.policies.online_receipt != "auto":
         return [submitted]
-    confirmed = ReceiptConfirmed(
-        application_id=application_id,
-        received_on=local_date(now),
-        confirmation="online_auto",
-    )
-    return [submitted, confirmed]
+    receipt = Receipt(received_on=local_date(now), confirmation="online_auto")
+    return [submitted.model_copy(update={"receipt": receipt})]
 
 
 def register(
@@ -408,13 +405,13 @@ def register(
     now: datetime,
     registrar: str,
     keys: list[str],
-) -> list[ApplicationSubmitted | ReceiptConfirmed]:
-    """The facts of a staff registration: the entry time and the receipt date are both kept."""
+) -> list[ApplicationSubmitted]:
+    """The fact of a staff registration: the entry time and, when given, the receipt date are
+    both kept."""
     submitted = _submitted(form, form.channel, application_id, number, now, form.arrived_on,
                            registrar, keys)
     if form.received_on is None:
         return [submitted]
-    return [submitted, ReceiptConfirmed(application_id=application_id,
-                                        received_on=form.received_on,
-                                        confirmation=f"registered_{form.channel.value}",
-                                        confirmed_by=registrar)]
+    receipt = Receipt(received_on=form.received_on,
+                      confirmation=f"registered_{form.channel.value}", confirmed_by=registrar)
+    return [submitted.model_copy(update={"receipt": receipt})]

@@ -35,7 +35,6 @@ from shared.contracts.agencies import AgencyConfigured
 from shared.contracts.applications import (
     ACCESS_CODE_ALPHABET,
     IdDocumentRef,
-    ReceiptConfirmed,
     access_code_hash,
 )
 from shared.events import new_event
@@ -144,7 +143,7 @@ async def _accept(store: repository.Store, clock: Clock,
                       correlation_id=correlation, source=SERVICE)
             for i, fact in enumerate(facts)
         ]
-        received = next((f for f in facts if isinstance(f, ReceiptConfirmed)), None)
+        received = facts[0].receipt  # submissions and registrations carry it inside
         receipt = {
             "application_id": str(application_id),
             "case_number": None,

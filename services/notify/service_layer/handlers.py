@@ -22,7 +22,7 @@ from services.notify.domain.messages import acknowledgement_sms, chinese_date, r
 from shared.clock import Clock, local_date
 from shared.contracts.agencies import AgencyConfigured
 from shared.contracts.applications import Channel
-from shared.contracts.cases import CaseConcluded, CaseOpened, DueDateSet
+from shared.contracts.cases import CaseConcluded, CaseOpened, DueDateSet, expanded
 from shared.db import transaction_memo
 from shared.events import Envelope
 from shared.inbox import NotReady
@@ -120,16 +120,41 @@ async def _decide(conn: AsyncConnection, envelope: Envelope, fact: BaseModel, ct
     case = case_of(fact)
     if case is None:
         return
-    application_id = fact.application_id  # type: ignore[attr-defined]
     # Every event of the batch is in the inbox already (stored before it is applied).
     facts = case_facts.get(case, {}).get(str(envelope.event_id))
     if facts is None:
         raise NotReady(f"event {envelope.event_id} not found in notify's inbox")
-    kinds = letters.letters_called_for(fact, facts)
     today = ctx.composed_on(envelope)
-    sms = _sms_for(fact, today)
-    if not kinds and not sms:
-        return
+    for part, kinds, sms in called_for(fact, facts, today):
+        await _answer(conn, envelope, part, kinds, sms, facts, today, ctx, out)
+
+
+def fold(facts: letters.CaseFacts, event: BaseModel) -> letters.CaseFacts:
+    """The case's facts after one typed case event, read as the facts it says (`expanded`: an
+    opening received at once is opened, received and due)."""
+    for part in expanded(event):
+        facts = letters.fold(facts, part)
+    return facts
+
+
+def called_for(event: BaseModel, facts_after: letters.CaseFacts, today: date,
+               ) -> list[tuple[BaseModel, list[str], Any]]:
+    """(part, letter kinds, SMS) for each part of a typed event (`expanded`) that calls for a
+    letter or an SMS: an opening received at once calls for what its receipt's due date does
+    (the acknowledgement letter and SMS)."""
+    found = []
+    for part in expanded(event):
+        kinds, sms = letters.letters_called_for(part, facts_after), _sms_for(part, today)
+        if kinds or sms:
+            found.append((part, kinds, sms))
+    return found
+
+
+async def _answer(conn: AsyncConnection, envelope: Envelope, fact: BaseModel, kinds: list[str],
+                  sms: Any, facts: letters.CaseFacts, today: date, ctx: Context,
+                  out: Outgoing) -> None:
+    """The letters and SMS one fact of `envelope` calls for."""
+    application_id = fact.application_id  # type: ignore[attr-defined]  # every case event has one
     memo = transaction_memo(conn)  # one read of the agency per consumed batch
     if ("agency", envelope.agency) not in memo:
         config = await store.get_agency(conn, envelope.agency)
@@ -233,7 +258,7 @@ def _facts_by_event(history: list[dict[str, Any]]) -> dict[str, letters.CaseFact
     for envelope in history:
         event = letters.decode(envelope["type"], envelope["payload"], envelope.get("version"))
         if event is not None:
-            facts = letters.fold(facts, event)
+            facts = fold(facts, event)
         as_of[envelope["event_id"]] = facts
     return as_of
 

@@ -32,6 +32,7 @@ from shared.contracts.cases import (
     ReasonsRequested,
     ReviewDecided,
     ReviewFiled,
+    expanded,
 )
 from shared.contracts.reports import ProactiveFiguresEntered
 from shared.events import Envelope
@@ -109,6 +110,11 @@ def apply(ws: WorkingSet, envelope: Envelope) -> None:
 
 def apply_fact(ws: WorkingSet, fact: BaseModel, agency: str, event_id: uuid.UUID) -> None:
     """`apply` for an event already decoded (a replay reads only these three parts)."""
+    for part in expanded(fact):  # an opening received at once: opened, received and due
+        _apply_one(ws, part, agency, event_id)
+
+
+def _apply_one(ws: WorkingSet, fact: BaseModel, agency: str, event_id: uuid.UUID) -> None:
     match fact:
         case AgencyConfigured():
             ws.agencies[fact.agency_id] = fact.name
