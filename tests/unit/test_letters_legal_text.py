@@ -52,13 +52,14 @@ def test_each_agency_and_applicant_gets_its_own_legal_text_one_letter_after_anot
 def test_a_template_that_lists_the_legal_text_sees_all_of_it(tmp_path: Path) -> None:
     _override(tmp_path, "lc-mzj", "fee_notice.txt.j2",
               '{% set title = "收费通知" %}\n'
-              "收费标准（{{ legal.fee_schedule | length }}种）："
-              "{% for key, text in legal.fee_schedule.items() %}{{ key }}={{ text }}；{% endfor %}"
+              "收费标准：{% for key, text in legal.fee_schedule.items() %}{{ key }}={{ text }}；"
+              "{% endfor %}共{{ legal.remedy | length }}种救济"
               "\n\n根据{{ basis }}，{{ legal.fee_payment }}\n\n{{ remedy }}\n")
     letter = compose("fee_notice", fold([*BASE, FEE]), AGENCY, date(2025, 10, 9),
                      TemplateSource(tmp_path))
-    assert letter.paragraphs[0].startswith("收费标准（2种）：per_item=按件计收：")
+    assert letter.paragraphs[0].startswith("收费标准：per_item=按件计收：")
     assert "per_volume=按量计收：30页以下" in letter.paragraphs[0]
+    assert letter.paragraphs[0].endswith("共2种救济")
 
 
 @pytest.mark.parametrize("reach", ["legal.basis.clear()", "legal._ctx", "agency.__class__",
