@@ -1,12 +1,14 @@
 """Letters benchmark: notify's per-event work in-process, no servers. For N cases of the demo
 city's 聊城市民政局 it times, per CPU-second of this process and per wall-clock second:
-- `decode` (a case event's JSON payload as its typed event) and `fold` (into `CaseFacts`), per
-  event;
+- `decode` (a case event's JSON payload as its typed event; also with the inbox's envelope
+  parsed first, and from the payload's JSON text) and `fold` (into `CaseFacts`), per event;
 - the history a consumed batch decodes and folds (`_facts_by_event` of
   services/notify/service_layer/handlers.py decodes the case's whole history for every event that
   arrives, so the work per event grows with the case: shown as events decoded per event);
 - `compose` of the common letters (the acknowledgement every application gets, the replies,
-  the correction, extension and fee notices), per letter.
+  the correction, extension and fee notices), per letter;
+- what notify keeps of a letter (its JSON and hash): `json.dumps(asdict(letter))`, as
+  handlers._number_letters does, next to `Letter.content()`.
 It also prints a digest of every composed letter (its stored JSON, as notify keeps it), so a
 change to `compose` can be checked to keep each letter byte for byte. Prints; asserts nothing.
 
