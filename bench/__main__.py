@@ -2,8 +2,8 @@
 servers: `python -m bench` (all, default sizes, about 7 minutes on 2 cores) or
 `python -m bench intake pipeline` (some). Each is also runnable alone:
 `python -m bench.deadlines`, `bench.sqlcost`, `bench.peer`, `bench.intake`, `bench.pipeline`,
-`bench.statements`, `bench.replay`, `bench.portal`, `bench.idle`; `python -m bench.hotspots FILE`
-summarises a py-spy profile.
+`bench.statements`, `bench.replay`, `bench.portal`, `bench.idle`, `bench.ledger`;
+`python -m bench.hotspots FILE` summarises a py-spy profile.
 Prints figures; asserts nothing."""
 
 from __future__ import annotations
