@@ -24,6 +24,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "portal": ["--cases", "10000"],
     "idle": [],
     "letters": [],
+    "ledger": [],
 }
 
 
