@@ -12,7 +12,8 @@ the commit time of the transaction that last wrote it:
   - (a) case projected:  commit time of the application's `casework.cases` row (its last write;
                          nothing else touches it during the run: no staff, sweep finds nothing);
   - (b) report counts:   commit time of the live `reporting_v<N>.cases` row (written by
-                         CaseOpened, then CaseReceived, which sets `received_on`).
+                         the CaseOpened that says the case was received, which sets
+                         `received_on`; before issue 18, by CaseOpened, then CaseReceived).
 That is the moment each change became visible to readers, with no polling error and no load
 from pollers. The lag is also given from the client's 201 response (the client's wall clock
 is the server's: same machine), and split into hops with the inboxes' `received_at` (the
@@ -160,8 +161,12 @@ async def timestamps(dsn: str, ids: list[str]) -> dict[str, dict[str, datetime]]
             "casework_commit": """SELECT application_id::text, pg_xact_commit_timestamp(xmin)
                 FROM casework.cases WHERE application_id = ANY($1::uuid[])
                   AND received_on IS NOT NULL""",
+            # The event that set `received_on`: the CaseOpened received at once (a
+            # CaseReceived in a stack from before issue 18).
             "reporting_start": """SELECT envelope->>'stream_id', received_at FROM reporting.inbox
-                WHERE envelope->>'type' = 'CaseReceived' AND envelope->>'stream_id' = ANY($1)""",
+                WHERE (envelope->>'type' = 'CaseReceived' OR (envelope->>'type' = 'CaseOpened'
+                       AND envelope->'payload'->>'received_on' IS NOT NULL))
+                  AND envelope->>'stream_id' = ANY($1)""",
             "reporting_commit": f"""SELECT application_id::text, pg_xact_commit_timestamp(xmin)
                 FROM reporting_v{version}.cases WHERE application_id = ANY($1::uuid[])
                   AND received_on IS NOT NULL""",

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import asyncpg
 import httpx
 import pytest
 
+from shared.db import plain_url
 from tests.conftest import eventually
 from tests.e2e.helpers import application, case, cases, report, sms_to
 
@@ -48,6 +52,31 @@ def test_online_application_opens_a_case_is_counted_and_acknowledged(stack):
     assert "测试1号民政局" in sms["body"]
     assert "2025年9月22日" in sms["body"] and "2025年10月24日" in sms["body"]
     assert form["applicant"]["id_number"] not in sms["body"]
+
+    # One event in, one event out (issue 18): intake stores one fact, casework one, and each
+    # consumer takes one message for this application, not two and three.
+    stored = query(stack, """SELECT 'intake', type FROM intake.events WHERE stream_id = $1
+                             UNION ALL SELECT 'casework', type FROM casework.events
+                             WHERE stream_id = $1""", app_id)
+    assert sorted(tuple(r) for r in stored) == [("casework", "CaseOpened"),
+                                                ("intake", "ApplicationSubmitted")]
+    consumed = [tuple(r) for r in query(stack, """
+        SELECT s, count(*) FROM (SELECT 'casework' s, envelope FROM casework.inbox
+            UNION ALL SELECT 'reporting', envelope FROM reporting.inbox
+            UNION ALL SELECT 'notify', envelope FROM notify.inbox) i
+        WHERE envelope->>'stream_id' = $1 GROUP BY s ORDER BY s""", app_id)]
+    assert consumed == [("casework", 1), ("notify", 1), ("reporting", 1)]
+
+
+def query(stack, sql: str, *args):
+    async def run():
+        conn = await asyncpg.connect(plain_url(stack.database_url))
+        try:
+            return await conn.fetch(sql, *args)
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
 
 
 def test_the_same_idempotency_key_twice_yields_one_application(stack):
