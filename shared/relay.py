@@ -91,7 +91,15 @@ class Relay:
         if self._producer is not None:
             await self._producer.stop()
 
-    async def run(self, check_every: float = 10.0, measure_every: float = 2.0) -> None:
+    async def run(self, check_every: float = 30.0, measure_every: float = 10.0,
+                  safety_every: float = 5.0, contend_every: float = 1.0) -> None:
+        """Publish until cancelled. Idle, the publishing instance sleeps until a commit's
+        NOTIFY wakes it; a safety look every `safety_every` s catches a wake-up missed while
+        its connection was down (and the re-published events of a lost broker). An instance
+        that does not publish tries the lock every `contend_every` s, so that it takes over
+        within about that when the publisher is gone. The broker's marker is checked every
+        `check_every` s (a broker forgets only when it restarts), the backlog gauges measured
+        every `measure_every` s (its alert waits minutes)."""
         await self.start()
         try:
             last_check = last_measure = None
@@ -115,7 +123,9 @@ class Relay:
                 if published == 0:
                     self._wake.clear()
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+                        await asyncio.wait_for(
+                            self._wake.wait(),
+                            timeout=safety_every if self.leading else contend_every)
         finally:
             await self.stop()
 
@@ -204,7 +214,7 @@ class Relay:
         """Re-queue every topic if the broker lost this service's marker. Returns counts.
         Only the publishing instance checks: the others would race it for the marker."""
         conn = await self._lead()
-        if conn is None or self.marker in await kafka.list_topics(self.bootstrap):
+        if conn is None or self.marker in await self._topics():
             return {}
         state = await conn.fetch("SELECT topic, published FROM relay_state")
         requeued = {r["topic"]: await self._requeue(conn, r["topic"], r["published"])
@@ -212,6 +222,13 @@ class Relay:
         await kafka.ensure_topics(self.bootstrap, (self.marker,), partitions=1,
                                   replication=self.replication)
         return requeued
+
+    async def _topics(self) -> set[str]:
+        """The broker's topics, asked on the producer's own connection (a new admin client
+        each time connected, bootstrapped and closed a second connection every check)."""
+        if self._producer is None:
+            return await kafka.list_topics(self.bootstrap)
+        return set((await self._producer.client.fetch_all_metadata()).topics())
 
     async def _requeue(self, conn: asyncpg.Connection, topic: str, published: int) -> int:
         async with conn.transaction():

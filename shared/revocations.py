@@ -112,16 +112,18 @@ class RevocationFeed:
             await consumer.seek_to_beginning(*assigned)
             ends = await consumer.end_offsets(assigned)
             while True:
-                batches = await consumer.getmany(timeout_ms=1000, max_records=1000)
+                if not self.caught_up.is_set():
+                    positions = [await consumer.position(tp) for tp in ends]
+                    if all(at >= end for at, end in zip(positions, ends.values(), strict=True)):
+                        self.caught_up.set()
+                # Returns as soon as a fetch brings records; the timeout only bounds an idle
+                # wait (a wake-up of this loop, nothing more: the fetches go on meanwhile).
+                batches = await consumer.getmany(timeout_ms=30_000, max_records=1000)
                 for records in batches.values():
                     for record in records:
                         if apply(self.revocations, record.value):
                             log.info("%s: token revocation applied (%d known)", self.service,
                                      len(self.revocations))
-                if not self.caught_up.is_set():
-                    positions = [await consumer.position(tp) for tp in ends]
-                    if all(at >= end for at, end in zip(positions, ends.values(), strict=True)):
-                        self.caught_up.set()
         finally:
             await consumer.stop()
 

@@ -31,13 +31,15 @@ class Settings:
     home: Path = Path(".gongkai")
     topic_partitions: int = 4
     fetch_max_wait_ms: int = 10
-    # Reference data (the agencies) changes a few times a year: its consumers need not poll
-    # the broker every 10 ms, which idle costs the broker and each consumer CPU.
-    reference_fetch_max_wait_ms: int = 500
-    # A consumer that has seen no events for a while pauses and looks at the broker once in
-    # this many ms until the next batch (idle, ten looks a second cost next to nothing; a
-    # fetch every 10 ms cost the stack half a core). Equal to the fetch wait: never paused.
-    idle_fetch_max_wait_ms: int = 100
+    # Reference data (the agencies, the revoked tokens) changes a few times a year: its
+    # consumers fetch with a long wait. The embedded broker looks again at W/2, 3W/4, … of a
+    # waiting fetch, so a change arrives within 2.5 s; 500 ms cost the idle stack 1.8 CPU-s a
+    # minute more (eight consumers, two fetches a second each).
+    reference_fetch_max_wait_ms: int = 5000
+    # A consumer that has seen no events for 2 s pauses and looks at the broker after 100 ms,
+    # then ever less often up to once in this many ms, until the next batch (looks every
+    # 100 ms cost the idle stack ~2.5 CPU-s a minute). Equal to the fetch wait: never paused.
+    idle_fetch_max_wait_ms: int = 500
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     clock: str | None = None
     log_level: str = "INFO"
@@ -90,8 +92,8 @@ class Settings:
             home=Path(env.get("GONGKAI_HOME", ".gongkai")),
             topic_partitions=_int(env, "GONGKAI_TOPIC_PARTITIONS", 4),
             fetch_max_wait_ms=_int(env, "GONGKAI_FETCH_MAX_WAIT_MS", 10),
-            reference_fetch_max_wait_ms=_int(env, "GONGKAI_REFERENCE_FETCH_MAX_WAIT_MS", 500),
-            idle_fetch_max_wait_ms=_int(env, "GONGKAI_IDLE_FETCH_MAX_WAIT_MS", 100),
+            reference_fetch_max_wait_ms=_int(env, "GONGKAI_REFERENCE_FETCH_MAX_WAIT_MS", 5000),
+            idle_fetch_max_wait_ms=_int(env, "GONGKAI_IDLE_FETCH_MAX_WAIT_MS", 500),
             ports={s: _int(env, f"GONGKAI_{s.upper()}_PORT", p) for s, p in DEFAULT_PORTS.items()},
             clock=env.get("GONGKAI_CLOCK") or None,
             log_level=env.get("GONGKAI_LOG_LEVEL", "INFO"),

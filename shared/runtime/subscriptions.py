@@ -44,6 +44,9 @@ class Subscriptions:
                                                                     settings)
         self.broker: KafkaBroker | None = None
         self._all: list[Subscription] = []
+        # Set when a batch was applied whose offsets wait to be committed: the commit loop
+        # sleeps on it while nothing comes, instead of waking twice a second for nothing.
+        self._to_commit = asyncio.Event()
 
     def add(self, topic: str, apply: Apply, apply_many: ApplyMany | None = None, *,
             reference: bool = False) -> Inbox:
@@ -71,7 +74,7 @@ class Subscriptions:
             ack_policy=AckPolicy.MANUAL,
         )
         subscription = Subscription(
-            topic, subscriber, Offsets(self.service, topic, subscriber),
+            topic, subscriber, Offsets(self.service, topic, subscriber, self._to_commit),
             None if reference else Pace(self.service, topic, self.settings.fetch_max_wait_ms,
                                         self.settings.idle_fetch_max_wait_ms))
 
@@ -117,21 +120,24 @@ class Subscriptions:
 
     async def _commit_offsets(self, every: float = 0.5) -> None:
         while True:
-            await asyncio.sleep(every)
+            await self._to_commit.wait()
+            await asyncio.sleep(every)  # what the next half second applies goes along
+            self._to_commit.clear()
             for subscription in self._all:
                 await subscription.offsets.commit()
 
     async def _pace_polling(self) -> None:
-        paced = [s for s in self._all if s.pace is not None]
-        every = min(s.pace.every for s in paced)
+        await asyncio.gather(*(self._pace(s) for s in self._all if s.pace is not None))
+
+    async def _pace(self, subscription: Subscription) -> None:
+        assert subscription.pace is not None
         while True:
-            await asyncio.sleep(every)
-            for subscription in paced:  # one after the other: a look takes one fetch's wait
-                try:
-                    await subscription.pace.look(subscription.consumer)
-                except Exception as exc:  # a look costs nothing to retry
-                    log.warning("%s: pacing the consumer of %s failed (%r); looking again",
-                                self.service, subscription.topic, exc)
+            await asyncio.sleep(subscription.pace.every)
+            try:
+                await subscription.pace.look(subscription.consumer)
+            except Exception as exc:  # a look costs nothing to retry
+                log.warning("%s: pacing the consumer of %s failed (%r); looking again",
+                            self.service, subscription.topic, exc)
 
 
 class Offsets:
@@ -141,15 +147,18 @@ class Offsets:
     since anything applied but not yet committed is skipped when delivered again (after a
     crash or a rebalance: at most the last half second of events)."""
 
-    def __init__(self, service: str, topic: str, subscriber: Any) -> None:
+    def __init__(self, service: str, topic: str, subscriber: Any,
+                 due: asyncio.Event | None = None) -> None:
         self.service, self.topic, self.subscriber = service, topic, subscriber
         self.pending: dict[TopicPartition, int] = {}
+        self.due = due or asyncio.Event()  # set while something waits to be committed
 
     def done(self, records: Any) -> None:
         """The batch is applied: the next offset to read from each of its partitions."""
         for record in records:
             tp = TopicPartition(record.topic, record.partition)
             self.pending[tp] = max(self.pending.get(tp, 0), record.offset + 1)
+        self.due.set()
 
     async def commit(self) -> None:
         consumer = getattr(self.subscriber, "consumer", None)
@@ -169,3 +178,4 @@ class Offsets:
                         "skips them", self.service, self.topic, exc)
             for tp, offset in assigned.items():  # unless a newer batch is already pending
                 self.pending.setdefault(tp, offset)
+            self.due.set()  # tried again with the next round

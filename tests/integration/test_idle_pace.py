@@ -167,3 +167,55 @@ async def test_partitions_assigned_after_a_rebalance_are_consumed_and_paused_aga
 
 async def _all_paused(consumer) -> bool:
     return bool(consumer.assignment()) and consumer.paused() == consumer.assignment()
+
+
+async def test_a_long_quiet_consumer_looks_ever_less_often_and_still_takes_the_next_event(
+        infra, engine):
+    topic = f"it.pace.{uuid.uuid4().hex[:8]}"
+    await kafka.ensure_topics(infra.bootstrap, (topic,), partitions=2)
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE applied (event_id uuid)"))
+
+    async def apply(conn, envelope):
+        await conn.execute(text("INSERT INTO applied VALUES (:e)"), {"e": envelope.event_id})
+
+    async def applied(ids) -> bool:
+        async with engine.connect() as conn:
+            return (await conn.execute(text("SELECT count(*) FROM applied WHERE event_id = "
+                                            "ANY(:ids)"), {"ids": ids})).scalar_one() == len(ids)
+
+    def gauge() -> float | None:
+        return REGISTRY.get_sample_value("gongkai_consumer_fetch_wait_ms",
+                                         {"service": "it", "topic": topic})
+
+    # Looks after 100 ms, then 200, then every 400 ms at most.
+    subscriptions = Subscriptions("it", infra.bootstrap, engine,
+                                  Settings(fetch_max_wait_ms=10, idle_fetch_max_wait_ms=400))
+    subscriptions.add(topic, apply)
+    loops = Loops("it")
+    await subscriptions.start()
+    for name, run in subscriptions.loops():
+        loops.add(name, run)
+    loops.start()
+    try:
+        first = await _publish(infra.bootstrap, topic, 2)
+        await _until(lambda: applied(first), within=30)
+        [(_, consumer)] = subscriptions.consumers()
+
+        async def backed_off() -> bool:
+            return gauge() == 400
+
+        await _until(backed_off, within=6)
+        assert await _all_paused(consumer)
+        assert await _fetches_per_second(consumer, 2.0) <= 3.5  # not ten a second
+
+        for _ in range(2):  # twice: after the first, it starts again from 100 ms
+            later = await _publish(infra.bootstrap, topic, 2)
+            sent = time.monotonic()
+            await _until(lambda ids=later: applied(ids), within=3)
+            assert time.monotonic() - sent < 1.0  # one look's interval and a fetch at most
+            assert gauge() == 10
+            await _until(backed_off, within=6)
+    finally:
+        await loops.stop()
+        await subscriptions.stop()
