@@ -12,6 +12,7 @@ seen here: the median is a summary figure, not a deadline."""
 
 from __future__ import annotations
 
+import functools
 import statistics
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
@@ -33,6 +34,9 @@ class Concluded(Protocol):
     on_the_spot: bool
 
 
+# Asked some 40,000 times per report (every day of every concluded case) and the package
+# scans its tables on each call: one answer per date is enough.
+@functools.cache
 def is_working_day(day: date) -> bool:
     try:
         return chinese_calendar.is_workday(day)
