@@ -444,11 +444,10 @@ def test_a_letter_knows_the_case_as_of_its_event_not_the_later_events_of_its_bat
     from services.notify.service_layer.handlers import _facts_by_event
 
     events = [*BASE, CORRECTION, STOPPED]
-    history = [{"event_id": str(uuid.uuid4()), "type": type(e).__name__,
-                "payload": e.model_dump(mode="json")} for e in events]
+    history = [(str(uuid.uuid4()), e) for e in events]
     as_of = _facts_by_event(history)
-    due_event = history[len(BASE) - 1]["event_id"]
+    due_event = history[len(BASE) - 1][0]
     assert as_of[due_event] == fold(BASE)
     assert as_of[due_event].due_on == date(2025, 10, 24)
-    assert as_of[history[-1]["event_id"]] == fold(events)
+    assert as_of[history[-1][0]] == fold(events)
     assert fold(events).due_on is None

@@ -4,10 +4,10 @@ queued. Replaying events queues nothing new: a message is keyed by its event and
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections import Counter as Tally
-from dataclasses import asdict, replace
+from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -85,10 +85,21 @@ async def on_events(conn: AsyncConnection, envelopes: list[Envelope], ctx: Conte
     """A consumed batch: the cases' histories and recipients read in one query each, each event
     decided as if alone, then the batch's letters and messages written together."""
     bodies = [envelope.body() for envelope in envelopes]
-    streams = {case for body in bodies if (case := case_of(body)) is not None}
-    histories = await store.cases_events(conn, streams)
-    facts = {stream: _facts_by_event(history) for stream, history in histories.items()}
-    out = Outgoing(await store.get_recipients(conn, streams))
+    batch: dict[str, list[tuple[Envelope, BaseModel]]] = {}
+    for envelope, body in zip(envelopes, bodies, strict=True):
+        if (case := case_of(body)) is not None:
+            batch.setdefault(case, []).append((envelope, body))
+    # A case whose first event is in this batch has no history before it: its facts come from
+    # the events already decoded, without reading them back from the inbox (most batches).
+    begun = {case for case, events in batch.items() if events[0][0].stream_position == 1}
+    histories = await store.cases_events(conn, set(batch) - begun)
+    facts = {stream: _facts_by_event(
+        (e["event_id"], letters.decode(e["type"], e["payload"], e.get("version")))
+        for e in history) for stream, history in histories.items()}
+    facts.update({case: _facts_by_event(
+        (str(e.event_id), body if e.type in letters.CASE_EVENTS else None)
+        for e, body in batch[case]) for case in begun})
+    out = Outgoing(await store.get_recipients(conn, set(batch)))
     for envelope, body in zip(envelopes, bodies, strict=True):
         await _decide(conn, envelope, body, ctx, facts, out)
     await _write(conn, out, ctx)
@@ -225,7 +236,7 @@ async def _number_letters(conn: AsyncConnection, kept: list[dict[str, Any]]) -> 
     for x in kept:
         letter = x.pop("letter")
         x.pop("prefix"), x.pop("year")
-        content = json.dumps(asdict(letter), ensure_ascii=False, default=str, sort_keys=True)
+        content = letter.content()
         x.update(number=letter.number, content=content,
                  content_hash=hashlib.sha256(content.encode()).hexdigest())
 
@@ -250,16 +261,17 @@ async def _cap_acknowledgements(conn: AsyncConnection, messages: list[dict[str, 
     return capped
 
 
-def _facts_by_event(history: list[dict[str, Any]]) -> dict[str, letters.CaseFacts]:
-    """The case as of each of its events, as notify received them (a batch holds later events
-    of the same case too; a letter must know only what came up to its own event)."""
+def _facts_by_event(history: Iterable[tuple[str, BaseModel | None]],
+                    ) -> dict[str, letters.CaseFacts]:
+    """The case as of each of its events (event id, the typed case event or None for another
+    type), as notify received them (a batch holds later events of the same case too; a letter
+    must know only what came up to its own event)."""
     facts = letters.CaseFacts()
     as_of: dict[str, letters.CaseFacts] = {}
-    for envelope in history:
-        event = letters.decode(envelope["type"], envelope["payload"], envelope.get("version"))
+    for event_id, event in history:
         if event is not None:
             facts = fold(facts, event)
-        as_of[envelope["event_id"]] = facts
+        as_of[event_id] = facts
     return as_of
 
 
