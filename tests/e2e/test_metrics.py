@@ -59,8 +59,9 @@ def fetch_wait(stack, service: str, topic: str) -> float:
 
 
 def test_an_idle_consumer_polls_slowly_and_still_takes_the_next_application_at_once(stack):
-    # Nothing for a while: casework's consumer of applications has slowed its polling.
-    eventually(lambda: fetch_wait(stack, "casework", "gongkai.applications") == 100)
+    # Nothing for a while: casework's consumer of applications has slowed its polling down to
+    # its slowest (GONGKAI_IDLE_FETCH_MAX_WAIT_MS, 500 by default): the worst case.
+    eventually(lambda: fetch_wait(stack, "casework", "gongkai.applications") == 500)
     form = application("e2e-flow", 626262)
     app_id = httpx.post(f"{stack.url('intake')}/v1/applications", json=form).json()[
         "application_id"]
