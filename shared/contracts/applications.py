@@ -71,6 +71,10 @@ class IdDocumentRef(BaseModel):
     size: int  # bytes
 
 
+# The confirmation of a receipt read from an agency's ledger (台账) by `gongkai import`.
+LEDGER_IMPORT = "ledger_import"
+
+
 class Receipt(BaseModel):
     """收到申请之日 (Art. 31), fixed when the application is recorded: an online application an
     agency confirms automatically, a registration with its receipt date. The fields of

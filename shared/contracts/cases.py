@@ -68,6 +68,9 @@ class CaseOpened(BaseModel):
     received_on: date | None = None
     due_on: date | None = None
     basis: DueDateBasis | None = None
+    # Opened from the agency's ledger (台账) by an import: the receipt was acknowledged on
+    # paper before this system, so no acknowledgement is written for it.
+    from_ledger: bool = False
 
 
 @upcaster("CaseOpened", 1)
@@ -250,6 +253,9 @@ class CaseConcluded(BaseModel):
     medium: str | None = None
     delivery: str | None = None
     form_reason: str = ""
+    # The reply the agency's ledger records (`HistoricalOutcomeRecorded`), given on paper
+    # before this system: no reply letter or SMS is written for it.
+    from_ledger: bool = False
 
 
 @event_type("DeadlineBreached", 1)

@@ -185,7 +185,7 @@ def test_a_good_ledger_is_checked_kept_imported_once_and_counted(stack, agency):
     assert imported.json() == {"agency": AGENCY, "file": body["file"], "rows": 23,
                                "concluded": 23, "open": 0}
     events, imports = stored(stack)
-    assert imports == 1 and events == 1 + 23 * 3  # submitted, received, outcome per row
+    assert imports == 1 and events == 1 + 23 * 2  # submitted (with its receipt), outcome per row
     assert checks(stack) == []  # used up in the import's transaction
     [record] = query(stack, "SELECT source, imported_by FROM intake.ledger_imports "
                             "WHERE agency_id = $1", AGENCY)

@@ -12,6 +12,7 @@ import pytest
 
 from tests.conftest import eventually
 from tests.e2e.helpers import report
+from tests.e2e.test_flow import query
 
 pytestmark = pytest.mark.e2e
 
@@ -68,6 +69,14 @@ def test_the_liaocheng_ledger_reproduces_its_published_reports(stack):
     # concluded in 2020; the published 2020 table (6 new, 6 disclosed, 0 carried over) cannot say
     # both.
     only(report(stack, 2020, AGENCY), new=6, carried_over=1, disclosed=7, total=7)
+
+    # Notify knows every imported case and wrote nothing for what the ledger records: those
+    # receipts and replies were given on paper (no letter dated 2019, no 文号 taken).
+    eventually(lambda: query(stack, "SELECT count(*) FROM notify.recipients WHERE agency = $1",
+                             AGENCY)[0][0] == 23, timeout=60)
+    for table in ("letters", "messages"):
+        assert query(stack, f"SELECT count(*) FROM notify.{table} WHERE agency = $1",
+                     AGENCY)[0][0] == 0, table
 
     again = gongkai(stack, "import", str(ledger), "--agency", AGENCY)
     assert again.returncode == 2 and "不能重复导入" in again.stdout

@@ -246,6 +246,15 @@ async def test_a_ledger_import_is_stored_the_way_an_online_application_is(intake
                                          WHERE type = 'ApplicationSubmitted' ORDER BY position""")
     assert [s.n for s in submitted] == ["AC-2025-00001", "AC-2025-00002", "OWN-7",
                                         "AC-2024-00001", "AC-2025-00003"]
+    # Each row one fact with its receipt inside, marked as read from the ledger.
+    receipts = await rows(engine, """SELECT payload->'receipt'->>'confirmation' AS c,
+                                            payload->'receipt'->>'received_on' AS d
+                                     FROM events WHERE type = 'ApplicationSubmitted'
+                                     ORDER BY position""")
+    assert [(r.c, r.d) for r in receipts[1:]] == [
+        ("ledger_import", "2025-03-01"), ("ledger_import", "2025-03-02"),
+        ("ledger_import", "2024-05-01"), ("ledger_import", "2025-04-01")]
+    assert not await rows(engine, "SELECT 1 FROM events WHERE type = 'ReceiptConfirmed'")
     assert (await submit(directory, 2)).receipt["case_number"] == "AC-2025-00004"
     unqueued = await rows(engine, """SELECT count(*) AS n FROM events e WHERE NOT EXISTS
                                         (SELECT 1 FROM outbox o WHERE o.position = e.position)""")

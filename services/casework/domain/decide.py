@@ -48,6 +48,7 @@ from services.casework.domain.deadline import (
 from services.casework.domain.outcomes import BY_LAPSE_ONLY, OUTCOMES
 from shared.contracts import outcomes as declared
 from shared.contracts.applications import (
+    LEDGER_IMPORT,
     ApplicationSubmitted,
     Channel,
     HistoricalOutcomeRecorded,
@@ -448,7 +449,9 @@ def from_intake(case: Case | None, fact: BaseModel, ctx: Context) -> list[BaseMo
                 access_code_hash=fact.access_code_hash, mobile=a.mobile,
                 email=a.email, submitted_at=fact.submitted_at,
                 request_summary=fact.request.description[:500],
-                medium=fact.request.medium, delivery=fact.request.delivery)
+                medium=fact.request.medium, delivery=fact.request.delivery,
+                from_ledger=fact.receipt is not None
+                and fact.receipt.confirmation == LEDGER_IMPORT)
             if fact.receipt is None:
                 return [opened]
             # Received at once: the receipt is decided as a later confirmation would be, and
@@ -469,6 +472,7 @@ def from_intake(case: Case | None, fact: BaseModel, ctx: Context) -> list[BaseMo
             # The ledger is history: validated when read, recorded as the agency kept it.
             paid = [FeePaid(application_id=case.application_id, on=fact.replied_on,
                             amount_yuan=fact.fee_yuan)] if fact.fee_yuan else []
-            return [*paid, _conclude(case, fact.replied_on, fact.outcome, "（历史台账导入）",
-                                     fact.legal_basis or None)]
+            concluded = _conclude(case, fact.replied_on, fact.outcome, "（历史台账导入）",
+                                  fact.legal_basis or None)
+            return [*paid, concluded.model_copy(update={"from_ledger": True})]
     return []

@@ -22,11 +22,12 @@ from shared.clock import SHANGHAI, Clock
 from shared.contracts import APPLICATIONS_TOPIC
 from shared.contracts.agencies import AgencyConfigured
 from shared.contracts.applications import (
+    LEDGER_IMPORT,
     Applicant,
     ApplicantType,
     ApplicationSubmitted,
     HistoricalOutcomeRecorded,
-    ReceiptConfirmed,
+    Receipt,
     RequestedInformation,
 )
 from shared.events import new_event
@@ -48,9 +49,10 @@ def _facts(row: LedgerRow, application_id: uuid.UUID, number: str, now, actor: s
             submitted_at=now, arrived_on=row.received_on, registered_by=actor,
             applicant=Applicant(type=row.applicant_type, name=row.applicant_name),
             applicant_keys=applicant_keys(row.id_number, key_ring),
-            request=RequestedInformation(description=row.request)),
-        ReceiptConfirmed(application_id=application_id, received_on=row.received_on,
-                         confirmation="ledger_import", confirmed_by=actor),
+            request=RequestedInformation(description=row.request),
+            # The receipt in the same fact, as an online application's (one event, not two).
+            receipt=Receipt(received_on=row.received_on, confirmation=LEDGER_IMPORT,
+                            confirmed_by=actor)),
     ]
     if row.outcome:
         facts.append(HistoricalOutcomeRecorded(

@@ -139,6 +139,7 @@ class CaseFacts:
     due_rule: str | None = None
     medium: str | None = None
     delivery: str | None = None
+    from_ledger: bool = False  # opened by a ledger import: acknowledged on paper before us
     correction_on: date | None = None
     correction_items: tuple[str, ...] = ()
     correction_period_days: int | None = None
@@ -184,7 +185,7 @@ FOLD: dict[type[BaseModel], dict[str, str]] = {
     CaseOpened: {"case_number": "case_number", "applicant_name": "applicant_name",
                  "applicant_type": "applicant_type", "channel": "channel",
                  "request_summary": "request_summary", "medium": "medium",
-                 "delivery": "delivery"},
+                 "delivery": "delivery", "from_ledger": "from_ledger"},
     CaseReceived: {"received_on": "received_on"},
     DueDateSet: {"due_on": "due_on", "previous_due_on": "previous_due_on"},
     CorrectionRequested: {"correction_on": "on", "correction_items": "items",
@@ -297,11 +298,13 @@ def letters_called_for(event: BaseModel, facts_after: CaseFacts) -> list[str]:
     if isinstance(event, DueDateSet):
         rule = event.basis.rule if event.basis else None
         if rule == "reply_period" and event.previous_due_on is None:
-            return ["acknowledgement"]
+            # A case from the agency's ledger was acknowledged on paper, before this system.
+            return [] if facts_after.from_ledger else ["acknowledgement"]
         return {"extension": ["extension_notice"],
                 "art35_reasonable_date": ["deferral_notice"]}.get(rule or "", [])
     if isinstance(event, CaseConcluded):
-        return [reply_kind(facts_after.outcome or event.outcome)]
+        # The reply a ledger records was given on paper; a later reply in the system is ours.
+        return [] if event.from_ledger else [reply_kind(facts_after.outcome or event.outcome)]
     kind = _NOTICES.get(type(event))
     return [kind] if kind else []
 

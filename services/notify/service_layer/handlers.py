@@ -155,7 +155,8 @@ def called_for(event: BaseModel, facts_after: letters.CaseFacts, today: date,
     (the acknowledgement letter and SMS)."""
     found = []
     for part in expanded(event):
-        kinds, sms = letters.letters_called_for(part, facts_after), _sms_for(part, today)
+        kinds, sms = (letters.letters_called_for(part, facts_after),
+                      _sms_for(part, facts_after, today))
         if kinds or sms:
             found.append((part, kinds, sms))
     return found
@@ -279,16 +280,17 @@ def _business_date(fact: BaseModel, envelope: Envelope) -> date:
     return letters.business_date(fact) or local_date(envelope.occurred_at)
 
 
-def _sms_for(fact: BaseModel, today: date):
-    """(template, maker of (text, template params)) of the SMS an event calls for, if any."""
+def _sms_for(fact: BaseModel, facts_after: letters.CaseFacts, today: date):
+    """(template, maker of (text, template params)) of the SMS an event calls for, if any (none
+    for what a ledger records: its receipt and reply were given on paper)."""
     if (isinstance(fact, DueDateSet) and fact.basis is not None and fact.previous_due_on is None
-            and fact.basis.rule == "reply_period"):
+            and fact.basis.rule == "reply_period" and not facts_after.from_ledger):
         received = fact.basis.counted_from
         return ("acknowledgement_sms", lambda agency, number, facts: (
             acknowledgement_sms(agency, number, received, fact, today),
             {"case_number": number, "received": chinese_date(received),
              "due": chinese_date(fact.due_on)}))
-    if isinstance(fact, CaseConcluded):
+    if isinstance(fact, CaseConcluded) and not fact.from_ledger:
         dated = fact.on
         return ("reply_sms", lambda agency, number, facts: (
             reply_sms(agency, number, dated),
