@@ -38,6 +38,8 @@ def report(stack: Any, year: int, agency: str) -> dict[str, Any]:
     who = auth(stack, None, "city_admin") if agency == "city" else auth(stack, agency, "auditor")
     response = httpx.get(f"{stack.url('reporting')}/v1/reports/{year}",
                          params={"agency": agency}, headers=who, timeout=10)
+    if response.status_code == 404:  # reporting has not seen the agency yet: `eventually` waits
+        raise LookupError(f"no report {year} of {agency} yet: {response.text}")
     response.raise_for_status()
     return response.json()
 
