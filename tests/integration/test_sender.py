@@ -4,6 +4,7 @@ a failure set aside with its reason, and interrupted sends never repeated silent
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -261,3 +262,37 @@ async def test_messages_of_a_network_channel_are_still_recorded_one_by_one(engin
     # provider was given the next one.
     assert provider.sent_before == [2, 3, 4]
     assert await statuses(engine) == [("sent", 1)] * 5
+
+
+async def test_idle_the_sender_wakes_for_the_next_retry_when_it_is_due_without_polling(
+        engine, infra):
+    """Nothing notifies when a retry falls due: the idle sender sleeps until the earliest
+    queued message's next attempt (not a fixed poll) and sends it then; with nothing queued it
+    sleeps the longest look."""
+    from services.notify.service_layer.sending import IDLE_LOOK, _until_next_due, sender_loop
+    from shared.clock import SystemClock
+    from shared.db import plain_url
+
+    clock = SystemClock()
+    assert await _until_next_due(engine, clock) == IDLE_LOOK
+    flaky = Flaky(DeliveryError("busy", retryable=True))
+    await queue(engine, "flaky")
+    assert await _until_next_due(engine, clock) == 0.1  # queued, due whenever claimed
+    sender = asyncio.create_task(sender_loop(
+        engine, plain_url(infra.database_url), Channels(lambda agency: flaky, DevEmail()),
+        clock))
+    try:
+        started = asyncio.get_running_loop().time()
+        while await statuses(engine) != [("queued", 1)]:  # the first attempt failed
+            assert asyncio.get_running_loop().time() - started < 3, "first attempt not made"
+            await asyncio.sleep(0.02)
+        assert 4.0 < await _until_next_due(engine, clock) <= 5.0  # its backoff
+        while await statuses(engine) != [("sent", 2)]:
+            assert asyncio.get_running_loop().time() - started < 8, "retry not sent when due"
+            await asyncio.sleep(0.05)
+        assert asyncio.get_running_loop().time() - started >= 4.5
+        assert await _until_next_due(engine, clock) == IDLE_LOOK
+    finally:
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sender

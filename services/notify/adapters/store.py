@@ -218,6 +218,15 @@ async def claim_due(conn: AsyncConnection, now, sms_open: bool, limit: int) -> l
         {"now": now, "sms": sms_open, "n": limit}))
 
 
+async def next_due(conn: AsyncConnection) -> tuple[bool, Any]:
+    """Whether any queued message is due whenever claimed (no next attempt set), and the
+    earliest next attempt of the others (None: none)."""
+    row = (await conn.execute(text(
+        """SELECT coalesce(bool_or(next_attempt_at IS NULL), false), min(next_attempt_at)
+           FROM messages WHERE status = 'queued'"""))).one()
+    return row[0], row[1]
+
+
 async def release(conn: AsyncConnection, message_ids: list[int]) -> None:
     """Claimed messages never handed to a provider go back to the queue as they were."""
     await conn.execute(

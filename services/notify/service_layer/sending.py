@@ -203,26 +203,46 @@ async def render_pending(engine: AsyncEngine, limit: int = 20) -> int:
     return len(ids)
 
 
+# Idle, the sender sleeps until a message is queued (NOTIFY), the next retry or deferred SMS is
+# due, or this long at most (a NOTIFY lost with a dropped connection; the clock moved by hand).
+IDLE_LOOK = 10.0
+RECOVER_EVERY = 30.0  # seconds between looks for messages left 'sending' by a dead instance
+
+
 async def sender_loop(engine: AsyncEngine, dsn: str, channels: Channels, clock: Clock) -> None:
     wake = asyncio.Event()
     listener = await asyncpg.connect(dsn)
     await listener.add_listener("gongkai_messages", lambda *_: wake.set())
+    loop = asyncio.get_running_loop()
     try:
         await recover(engine, clock)
-        rounds = 0
+        recovered = loop.time()
         while True:
+            wake.clear()  # a NOTIFY from here on is for a message this round may not see
             try:
                 sent = await send_due(engine, channels, clock)
-                rounds += 1
-                if rounds % 30 == 0:
+                if loop.time() - recovered >= RECOVER_EVERY:
                     await recover(engine, clock)
+                    recovered = loop.time()
+                pause = 0.0 if sent else await _until_next_due(engine, clock)
             except (OSError, DBAPIError, asyncpg.PostgresError) as exc:
                 log.warning("notify: sending paused, retrying: %s", exc)
-                sent = 0
-                await asyncio.sleep(1.0)
-            if sent == 0:
-                wake.clear()
+                pause = 1.0
+            if pause > 0:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), timeout=1.0)
+                    await asyncio.wait_for(wake.wait(), timeout=pause)
     finally:
         await listener.close()
+
+
+async def _until_next_due(engine: AsyncEngine, clock: Clock) -> float:
+    """Seconds until the next queued message is due (a retry, an SMS deferred to the
+    morning), at most IDLE_LOOK. One due already that this round did not claim is being
+    claimed by another instance: look again shortly, not at once."""
+    async with engine.connect() as conn:
+        unscheduled, earliest = await store.next_due(conn)
+    if unscheduled:
+        return 0.1
+    if earliest is None:
+        return IDLE_LOOK
+    return min(max((earliest - clock.now()).total_seconds(), 0.1), IDLE_LOOK)
