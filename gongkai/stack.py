@@ -69,6 +69,7 @@ class Stack:
             KAFKA_BOOTSTRAP_SERVERS=self.bootstrap,
             GONGKAI_HOME=str(self.home),
             GONGKAI_FETCH_MAX_WAIT_MS=str(self.settings.fetch_max_wait_ms),
+            GONGKAI_FETCH_MIN_BYTES=str(self.settings.fetch_min_bytes),
             GONGKAI_TOPIC_PARTITIONS=str(self.settings.topic_partitions),
             GONGKAI_LOG_LEVEL=self.settings.log_level,
             GONGKAI_SWEEP_SECONDS=str(self.settings.sweep_seconds),

@@ -71,6 +71,8 @@ class Subscriptions:
             auto_offset_reset="earliest",
             fetch_max_wait_ms=(self.settings.reference_fetch_max_wait_ms if reference
                                else self.settings.fetch_max_wait_ms),
+            # Reference data is answered at its first event: it is what other events wait for.
+            fetch_min_bytes=1 if reference else self.settings.fetch_min_bytes,
             ack_policy=AckPolicy.MANUAL,
         )
         subscription = Subscription(

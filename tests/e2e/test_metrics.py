@@ -69,4 +69,5 @@ def test_an_idle_consumer_polls_slowly_and_still_takes_the_next_application_at_o
     eventually(lambda: (c := case(stack, "e2e-flow", app_id)) and c["due_on"], interval=0.02)
     assert time.monotonic() - started < 2.0  # one slow poll at most, not a lost wake-up
     # A batch came less than the idle spell (2 s) ago: it polls fast again.
-    assert fetch_wait(stack, "casework", "gongkai.applications") == 10
+    assert fetch_wait(stack, "casework", "gongkai.applications") == \
+        stack.settings.fetch_max_wait_ms
