@@ -270,10 +270,10 @@ async def test_idle_the_sender_wakes_for_the_next_retry_when_it_is_due_without_p
     queued message's next attempt (not a fixed poll) and sends it then; with nothing queued it
     sleeps the longest look."""
     from services.notify.service_layer.sending import IDLE_LOOK, _until_next_due, sender_loop
-    from shared.clock import SystemClock
+    from shared.clock import OffsetClock
     from shared.db import plain_url
 
-    clock = SystemClock()
+    clock = OffsetClock(local(10))  # real seconds passing, in daytime (no SMS at night)
     assert await _until_next_due(engine, clock) == IDLE_LOOK
     flaky = Flaky(DeliveryError("busy", retryable=True))
     await queue(engine, "flaky")
