@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import importlib
 import ipaddress
 import logging
 import os
 import socket
-from types import FrameType
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
@@ -87,32 +84,13 @@ def serve(service: str) -> None:
 
         start_http_server(metrics.port, addr=config.host)
     if workers == 1:
-        Server(config).run()
+        uvicorn.Server(config).run()
         return
     # uvicorn's own socket for workers lacks TCP_NODELAY (asyncio sets it only on sockets it
     # made itself), which costs every answer a 40 ms delayed ACK; accepted sockets inherit it.
     sock = config.bind_socket()
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     Multiprocess(config, sockets=[sock]).run()
-
-
-class Server(uvicorn.Server):
-    """uvicorn's server, waking once a second instead of ten times while nothing happens: its
-    tick only refreshes the Date header (to the second) and checks for a stop, which a signal
-    now also wakes at once. Ten idle wake-ups a second in each service cost the idle stack
-    about half a CPU-second a minute."""
-
-    async def main_loop(self) -> None:
-        self._stop, self._loop = asyncio.Event(), asyncio.get_running_loop()
-        while not await self.on_tick(0):  # counter 0: the once-a-second work, every time
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=1.0)
-
-    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        super().handle_exit(sig, frame)
-        stop = getattr(self, "_stop", None)
-        if stop is not None:  # a signal handler runs between the loop's steps: wake it safely
-            self._loop.call_soon_threadsafe(stop.set)
 
 
 def worker_app():

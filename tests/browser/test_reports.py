@@ -4,6 +4,7 @@ public site, each in the official layout and matching the reporting API's figure
 from __future__ import annotations
 
 import io
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -40,13 +41,19 @@ def test_an_auditor_opens_and_downloads_the_annual_report(visit, demo_stack) -> 
     registrar = visit(DESKTOP)
     registrar.sign_in("lc-mzj.registrar")
     register(registrar, "年报申请人", arrived="2026-12-14", received="2026-12-14")
-    # Reporting counts it a moment later.
-    eventually(lambda: api_report(demo_stack, 2026, "lc-mzj")["table3"]["new"]["total"] >= 1)
+    # Reporting counts it a moment later, with whatever earlier tests registered: wait until
+    # its figures stop changing, so the page and the API are read from the same state.
+    def settled():
+        before = api_report(demo_stack, 2026, "lc-mzj")
+        time.sleep(0.5)
+        return before["table3"]["new"]["total"] >= 1 and before == api_report(
+            demo_stack, 2026, "lc-mzj") and before
+
+    expected = eventually(settled)
 
     v = visit(DESKTOP)
     v.sign_in("lc-mzj.auditor")
     v.go("/staff/reports?year=2026")
-    expected = api_report(demo_stack, 2026, "lc-mzj")
     shown = table3_on_page(v.page)
     assert len(shown) == 25  # 一, 二, the 21 outcomes, (七)总计, 四
     for key, cells in shown.items():
