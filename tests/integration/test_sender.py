@@ -296,3 +296,56 @@ async def test_idle_the_sender_wakes_for_the_next_retry_when_it_is_due_without_p
         sender.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sender
+
+
+async def queue_with_erased_letter(engine, provider: str, channel: str) -> uuid.UUID:
+    """A message with a letter attached, both erased (`gongkai erase`) after this round would
+    have claimed it; returns the application."""
+    application_id, event_id = uuid.uuid4(), uuid.uuid4()
+    async with engine.begin() as conn:
+        ids = await store.store_letters(conn, [{
+            "application_id": str(application_id), "agency": "a", "event_id": str(event_id),
+            "kind": "acknowledgement", "addressee": "（已删除）", "dated": "2025-09-22",
+            "template_version": "t", "content": {}, "content_hash": "h", "number": None}])
+        await store.queue_message(
+            conn, event_id=event_id, template="acknowledgement_email",
+            application_id=application_id, agency="a", channel=channel,
+            recipient="x@example.com" if channel == "email" else "13800138000",
+            body="（已删除）", provider=provider, letter_id=ids[(str(event_id), "acknowledgement")])
+        await conn.execute(text("UPDATE letters SET pdf = ''::bytea"))
+    return application_id
+
+
+@pytest.mark.parametrize("provider", ["dev-email", "watching"])
+async def test_a_message_whose_letter_was_erased_goes_to_no_one_and_the_rest_still_go(
+        engine, provider):
+    clock = SettableClock(local(10))
+    network = Watching(engine)
+    channels = Channels(lambda agency: DevSms(), DevEmail() if provider == "dev-email"
+                        else network)
+    await queue(engine)
+    await queue_with_erased_letter(engine, provider, "email")
+    await queue(engine)
+    assert await send_due(engine, channels, clock) == 3  # no error: the sender carries on
+    assert await statuses(engine) == [("sent", 1), (store.UNSENT_ERASED, 1), ("sent", 1)]
+    async with engine.connect() as conn:
+        assert len(await store.dev_outbox(conn)) == 2
+        assert await store.dev_mailbox(conn) == []
+    assert network.sent_before == []
+
+
+async def test_erasing_an_applicant_withdraws_what_was_still_waiting_to_be_sent(engine):
+    from services.notify.adapters.erasure import erase
+
+    clock = SettableClock(local(22, 30))  # the SMS waits for the morning
+    await queue(engine)
+    async with engine.connect() as conn:
+        application_id = (await conn.execute(text(
+            "SELECT application_id FROM messages"))).scalar_one()
+    await queue(engine)
+    assert await send_due(engine, Channels(lambda agency: DevSms(), DevEmail()), clock) == 0
+    async with engine.begin() as conn:
+        await erase(conn, [application_id])
+    clock.set(local(8, 0, day=23))
+    assert await send_due(engine, Channels(lambda agency: DevSms(), DevEmail()), clock) == 1
+    assert await statuses(engine) == [(store.UNSENT_ERASED, 0), ("sent", 1)]

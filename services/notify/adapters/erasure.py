@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.notify.adapters import store
 from shared.contracts.personal import ERASED
 from shared.erasure import erase_stored_events
 
@@ -24,9 +25,11 @@ async def erase(conn: AsyncConnection, application_ids: Sequence[uuid.UUID]) -> 
         await conn.execute(text(
             f"""DELETE FROM {sink} WHERE message_id IN
                 (SELECT id FROM messages WHERE application_id = ANY(:ids))"""), params)
+    # What was still waiting to go never goes: it had no one left to go to.
     await conn.execute(text(
-        """UPDATE messages SET recipient = :erased, body = :erased
-           WHERE application_id = ANY(:ids)"""), params)
+        """UPDATE messages SET recipient = :erased, body = :erased,
+                  status = CASE WHEN status = 'queued' THEN :unsent ELSE status END
+           WHERE application_id = ANY(:ids)"""), {**params, "unsent": store.UNSENT_ERASED})
     # An empty PDF marks an erased letter: it is never rendered again (docs/privacy.md).
     await conn.execute(text(
         """UPDATE letters SET addressee = :erased, content = '{}'::jsonb, pdf = ''::bytea

@@ -119,6 +119,9 @@ async def queue_message(conn: AsyncConnection, **fields: Any) -> None:
 
 ACKNOWLEDGEMENT_SMS = "acknowledgement_sms"
 CAPPED = "capped"  # a message kept with the case but never sent: over a cap
+# A message kept with the case but never sent: the applicant's personal data was erased
+# before it went (its recipient, text and letter are gone; docs/privacy.md).
+UNSENT_ERASED = "erased"
 
 
 async def acknowledgements_today(conn: AsyncConnection, numbers: list[str],
@@ -255,6 +258,12 @@ async def mark(conn: AsyncConnection, message_id: int, status: str, *, error: st
                 WHERE id = :id"""),
         {"id": message_id, "s": status, "e": error, "next": next_attempt_at,
          "pid": provider_message_id})
+
+
+async def mark_unsent_erased(conn: AsyncConnection, message_ids: list[int]) -> None:
+    await conn.execute(
+        text("""UPDATE messages SET status = :s, next_attempt_at = NULL
+                WHERE id = ANY(:ids)"""), {"ids": message_ids, "s": UNSENT_ERASED})
 
 
 async def mark_sent(conn: AsyncConnection, provider_ids: dict[int, str | None]) -> None:

@@ -148,7 +148,15 @@ async def _finished(delivery: Coroutine[Any, Any, None]) -> None:
 
 async def _deliver_together(engine: AsyncEngine, conn: AsyncConnection, messages: list[Any],
                             route: dict[int, Channel]) -> None:
-    attachments = {m.id: await pdf_of(engine, m.letter_id) for m in messages if m.letter_id}
+    attachments: dict[int, tuple[str, bytes]] = {}
+    erased: list[Any] = []
+    for m in messages:
+        if m.letter_id:
+            try:
+                attachments[m.id] = await pdf_of(engine, m.letter_id)
+            except LetterErased:
+                erased.append(m)
+    messages = [m for m in messages if m not in erased]
     by_channel: dict[int, tuple[Channel, list[Any]]] = {}
     for m in messages:
         by_channel.setdefault(id(route[m.id]), (route[m.id], []))[1].append(m)
@@ -157,13 +165,22 @@ async def _deliver_together(engine: AsyncEngine, conn: AsyncConnection, messages
         for channel, group in by_channel.values():
             sent.update(await channel.deliver_all(conn, group, attachments))
         await store.mark_sent(conn, sent)
+        await store.mark_unsent_erased(conn, [m.id for m in erased])
     for m in messages:
         MESSAGES.labels(m.channel, "sent").inc()
+    for m in erased:
+        MESSAGES.labels(m.channel, store.UNSENT_ERASED).inc()
 
 
 async def _deliver(engine: AsyncEngine, conn: AsyncConnection, channel: Channel,
                    message: Any, now) -> None:
-    attachment = await pdf_of(engine, message.letter_id) if message.letter_id else None
+    try:
+        attachment = await pdf_of(engine, message.letter_id) if message.letter_id else None
+    except LetterErased:  # erased after this round claimed it: it goes to no one
+        async with conn.begin():
+            await store.mark_unsent_erased(conn, [message.id])
+        MESSAGES.labels(message.channel, store.UNSENT_ERASED).inc()
+        return
     try:
         async with conn.begin():
             provider_id = await channel.deliver(conn, message, attachment)
