@@ -124,10 +124,10 @@ def _then(case: Case, facts: list[BaseModel], ctx: Context, rule: str) -> list[B
 
 
 def _conclude(case: Case, on: date, outcome: str, text: str = "", basis: str | None = None,
-              on_the_spot: bool = False) -> CaseConcluded:
+              on_the_spot: bool = False, from_ledger: bool = False) -> CaseConcluded:
     return CaseConcluded(application_id=case.application_id, on=on, outcome=outcome,
                          legal_basis=OUTCOMES[outcome] if basis is None else basis,
-                         reply_text=text, on_the_spot=on_the_spot)
+                         reply_text=text, on_the_spot=on_the_spot, from_ledger=from_ledger)
 
 
 def _ended(case: Case, on: date, ending: Ending) -> CaseConcluded:
@@ -472,7 +472,6 @@ def from_intake(case: Case | None, fact: BaseModel, ctx: Context) -> list[BaseMo
             # The ledger is history: validated when read, recorded as the agency kept it.
             paid = [FeePaid(application_id=case.application_id, on=fact.replied_on,
                             amount_yuan=fact.fee_yuan)] if fact.fee_yuan else []
-            concluded = _conclude(case, fact.replied_on, fact.outcome, "（历史台账导入）",
-                                  fact.legal_basis or None)
-            return [*paid, concluded.model_copy(update={"from_ledger": True})]
+            return [*paid, _conclude(case, fact.replied_on, fact.outcome, "（历史台账导入）",
+                                     fact.legal_basis or None, from_ledger=True)]
     return []

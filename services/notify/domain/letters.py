@@ -292,19 +292,34 @@ def reply_kind(outcome: str) -> str:
     return reply_letter(outcome)
 
 
+def acknowledges_receipt(event: BaseModel) -> bool:
+    """Whether `event` is a case's first due date, set by its receipt: what the
+    acknowledgement (letter and SMS) answers."""
+    return (isinstance(event, DueDateSet) and event.basis is not None
+            and event.basis.rule == "reply_period" and event.previous_due_on is None)
+
+
+def recorded_by_ledger(event: BaseModel, facts_after: CaseFacts) -> bool:
+    """Whether `event` is what an agency's ledger (台账) records: the receipt of a case opened
+    from it, or the reply it records. Both were given on paper, before this system, and call
+    for no letter or SMS (docs/domain.md, Historical ledgers); what happens to an open ledger
+    case later is answered as for any case."""
+    if isinstance(event, CaseConcluded):
+        return event.from_ledger
+    return facts_after.from_ledger and acknowledges_receipt(event)
+
+
 def letters_called_for(event: BaseModel, facts_after: CaseFacts) -> list[str]:
     """The letter kinds a typed event calls for. An extension's notice is called for by the
     DueDateSet that follows ExtensionApproved (rule "extension"), which carries the new date."""
+    if acknowledges_receipt(event):
+        return ["acknowledgement"]
     if isinstance(event, DueDateSet):
         rule = event.basis.rule if event.basis else None
-        if rule == "reply_period" and event.previous_due_on is None:
-            # A case from the agency's ledger was acknowledged on paper, before this system.
-            return [] if facts_after.from_ledger else ["acknowledgement"]
         return {"extension": ["extension_notice"],
                 "art35_reasonable_date": ["deferral_notice"]}.get(rule or "", [])
     if isinstance(event, CaseConcluded):
-        # The reply a ledger records was given on paper; a later reply in the system is ours.
-        return [] if event.from_ledger else [reply_kind(facts_after.outcome or event.outcome)]
+        return [reply_kind(facts_after.outcome or event.outcome)]
     kind = _NOTICES.get(type(event))
     return [kind] if kind else []
 

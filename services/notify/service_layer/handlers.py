@@ -22,7 +22,7 @@ from services.notify.domain.messages import acknowledgement_sms, chinese_date, r
 from shared.clock import Clock, local_date
 from shared.contracts.agencies import AgencyConfigured
 from shared.contracts.applications import Channel
-from shared.contracts.cases import CaseConcluded, CaseOpened, DueDateSet, expanded
+from shared.contracts.cases import CaseConcluded, CaseOpened, expanded
 from shared.db import transaction_memo
 from shared.events import Envelope
 from shared.inbox import NotReady
@@ -152,11 +152,13 @@ def called_for(event: BaseModel, facts_after: letters.CaseFacts, today: date,
                ) -> list[tuple[BaseModel, list[str], Any]]:
     """(part, letter kinds, SMS) for each part of a typed event (`expanded`) that calls for a
     letter or an SMS: an opening received at once calls for what its receipt's due date does
-    (the acknowledgement letter and SMS)."""
+    (the acknowledgement letter and SMS). What a ledger records calls for nothing."""
     found = []
     for part in expanded(event):
+        if letters.recorded_by_ledger(part, facts_after):
+            continue
         kinds, sms = (letters.letters_called_for(part, facts_after),
-                      _sms_for(part, facts_after, today))
+                      _sms_for(part, today))
         if kinds or sms:
             found.append((part, kinds, sms))
     return found
@@ -280,17 +282,15 @@ def _business_date(fact: BaseModel, envelope: Envelope) -> date:
     return letters.business_date(fact) or local_date(envelope.occurred_at)
 
 
-def _sms_for(fact: BaseModel, facts_after: letters.CaseFacts, today: date):
-    """(template, maker of (text, template params)) of the SMS an event calls for, if any (none
-    for what a ledger records: its receipt and reply were given on paper)."""
-    if (isinstance(fact, DueDateSet) and fact.basis is not None and fact.previous_due_on is None
-            and fact.basis.rule == "reply_period" and not facts_after.from_ledger):
-        received = fact.basis.counted_from
+def _sms_for(fact: BaseModel, today: date):
+    """(template, maker of (text, template params)) of the SMS an event calls for, if any."""
+    if letters.acknowledges_receipt(fact):
+        received = fact.basis.counted_from  # type: ignore[attr-defined]
         return ("acknowledgement_sms", lambda agency, number, facts: (
             acknowledgement_sms(agency, number, received, fact, today),
             {"case_number": number, "received": chinese_date(received),
              "due": chinese_date(fact.due_on)}))
-    if isinstance(fact, CaseConcluded) and not fact.from_ledger:
+    if isinstance(fact, CaseConcluded):
         dated = fact.on
         return ("reply_sms", lambda agency, number, facts: (
             reply_sms(agency, number, dated),
