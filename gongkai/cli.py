@@ -77,6 +77,9 @@ def up(
         stopping = True
 
     signal.signal(signal.SIGTERM, _stop)
+    # Ctrl-C stops the stack even when whatever started us ignored it (a shell's background
+    # job inherits SIGINT ignored, and Python then never raises KeyboardInterrupt).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with console.status("Starting PostgreSQL and the broker…"):
             stack.start_infrastructure()
