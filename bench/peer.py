@@ -229,6 +229,8 @@ async def gongkai_side(database_url: str, cases: int, per_case: int,
                  'payload', payload)
                FROM casework.events ORDER BY position"""))
     reporting = make_engine(database_url, "reporting")
+    async with reporting.connect():  # the library rebuilds through the connection it appended
+        pass                         # with: ours is opened (and the dialect set up) untimed too
     result = await rebuild(reporting, compare=False)
     replay_rate = total / result.seconds
 
