@@ -3,6 +3,7 @@ and report; a broker that dies stops the stack loudly; the next start loses noth
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -45,6 +46,17 @@ class Up:
     @property
     def output(self) -> str:
         return "".join(self.lines)
+
+    def kill(self) -> None:
+        """After a failure: `up` and what it started (each service in a session of its own
+        would otherwise outlive it and run through the rest of the suite)."""
+        if self.process.poll() is not None:
+            return
+        with contextlib.suppress(psutil.NoSuchProcess):
+            for child in psutil.Process(self.process.pid).children(recursive=True):
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    child.kill()
+        self.process.kill()
 
     def wait_for(self, text: str, timeout: float = 120) -> None:
         eventually(lambda: text in self.output or self.process.poll() is not None,
@@ -95,8 +107,7 @@ def test_up_shows_the_demo_stops_loudly_without_its_broker_and_restarts_losing_n
         assert first.process.wait(30) == 1
         assert "broker stopped unexpectedly" in first.output
     finally:
-        if first.process.poll() is None:
-            first.process.kill()
+        first.kill()
 
     second = Up(tmp_path, ports, kafka_port)
     try:
@@ -117,5 +128,4 @@ def test_up_shows_the_demo_stops_loudly_without_its_broker_and_restarts_losing_n
         # Nothing is left listening: the services and the broker are gone.
         assert not any(port_open(p) for p in [*ports.values(), kafka_port])
     finally:
-        if second.process.poll() is None:
-            second.process.kill()
+        second.kill()
