@@ -349,3 +349,21 @@ async def test_erasing_an_applicant_withdraws_what_was_still_waiting_to_be_sent(
     clock.set(local(8, 0, day=23))
     assert await send_due(engine, Channels(lambda agency: DevSms(), DevEmail()), clock) == 1
     assert await statuses(engine) == [(store.UNSENT_ERASED, 0), ("sent", 1)]
+
+
+@pytest.mark.parametrize("provider", ["dev-email", "watching"])
+async def test_a_letter_that_cannot_be_rendered_fails_its_message_alone(engine, provider):
+    clock = SettableClock(local(10))
+    network = Watching(engine)
+    channels = Channels(lambda agency: DevSms(), DevEmail() if provider == "dev-email"
+                        else network)
+    await queue(engine)
+    await queue_with_erased_letter(engine, provider, "email")
+    async with engine.begin() as conn:  # not erased: its content is broken, no PDF yet
+        await conn.execute(text("UPDATE letters SET pdf = NULL"))
+    await queue(engine)
+    assert await send_due(engine, channels, clock) == 3  # no error: the sender carries on
+    assert await statuses(engine) == [("sent", 1), ("failed", 1), ("sent", 1)]
+    async with engine.connect() as conn:
+        reason = (await conn.execute(text("SELECT reason FROM dead_letters"))).scalar_one()
+    assert "函件无法生成PDF" in reason

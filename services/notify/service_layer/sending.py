@@ -80,6 +80,23 @@ async def pdf_of(engine: AsyncEngine, letter_id: int) -> tuple[str, bytes]:
     return f"{row.kind}-{row.id}.pdf", pdf
 
 
+async def _attachment(engine: AsyncEngine, message: Any) -> tuple[str, bytes] | None:
+    """The PDF of the message's letter (None: it has none). A letter that cannot be rendered
+    fails its own message, not retried (rendering gives the same result each time), and never
+    stops the sender: every other message still goes."""
+    if not message.letter_id:
+        return None
+    try:
+        return await pdf_of(engine, message.letter_id)
+    except LetterErased:
+        raise
+    except Exception as exc:
+        log.exception("notify: letter %s of message %s cannot be rendered",
+                      message.letter_id, message.id)
+        raise DeliveryError(f"函件无法生成PDF（{type(exc).__name__}），请核查函件内容",
+                            retryable=False) from exc
+
+
 async def send_due(engine: AsyncEngine, channels: Channels, clock: Clock, limit: int = 100,
                    ) -> int:
     now = clock.now()
@@ -151,11 +168,11 @@ async def _deliver_together(engine: AsyncEngine, conn: AsyncConnection, messages
     attachments: dict[int, tuple[str, bytes]] = {}
     erased: list[Any] = []
     for m in messages:
-        if m.letter_id:
-            try:
-                attachments[m.id] = await pdf_of(engine, m.letter_id)
-            except LetterErased:
-                erased.append(m)
+        try:
+            if (attachment := await _attachment(engine, m)) is not None:
+                attachments[m.id] = attachment
+        except LetterErased:
+            erased.append(m)
     messages = [m for m in messages if m not in erased]
     by_channel: dict[int, tuple[Channel, list[Any]]] = {}
     for m in messages:
@@ -175,17 +192,15 @@ async def _deliver_together(engine: AsyncEngine, conn: AsyncConnection, messages
 async def _deliver(engine: AsyncEngine, conn: AsyncConnection, channel: Channel,
                    message: Any, now) -> None:
     try:
-        attachment = await pdf_of(engine, message.letter_id) if message.letter_id else None
-    except LetterErased:  # erased after this round claimed it: it goes to no one
-        async with conn.begin():
-            await store.mark_unsent_erased(conn, [message.id])
-        MESSAGES.labels(message.channel, store.UNSENT_ERASED).inc()
-        return
-    try:
+        attachment = await _attachment(engine, message)
         async with conn.begin():
             provider_id = await channel.deliver(conn, message, attachment)
             await store.mark(conn, message.id, "sent", provider_message_id=provider_id)
         MESSAGES.labels(message.channel, "sent").inc()
+    except LetterErased:  # erased after this round claimed it: it goes to no one
+        async with conn.begin():
+            await store.mark_unsent_erased(conn, [message.id])
+        MESSAGES.labels(message.channel, store.UNSENT_ERASED).inc()
     except DeliveryError as exc:
         retry = exc.retryable and message.attempts < MAX_ATTEMPTS
         async with conn.begin():
