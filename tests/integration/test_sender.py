@@ -298,10 +298,12 @@ async def test_idle_the_sender_wakes_for_the_next_retry_when_it_is_due_without_p
             await sender
 
 
-async def queue_with_erased_letter(engine, provider: str, channel: str) -> uuid.UUID:
-    """A message with a letter attached, both erased (`gongkai erase`) after this round would
-    have claimed it; returns the application."""
+async def round_with_a_letter_between_two_sms(engine, provider: str, pdf: str) -> Watching:
+    """Queue an SMS, an e-mail through `provider` with a letter whose stored PDF is `pdf` (SQL:
+    `''` an erased letter, NULL one not rendered yet whose content is gone), another SMS; send
+    one round. Returns the network provider (used when `provider` is "watching")."""
     application_id, event_id = uuid.uuid4(), uuid.uuid4()
+    await queue(engine)
     async with engine.begin() as conn:
         ids = await store.store_letters(conn, [{
             "application_id": str(application_id), "agency": "a", "event_id": str(event_id),
@@ -309,24 +311,23 @@ async def queue_with_erased_letter(engine, provider: str, channel: str) -> uuid.
             "template_version": "t", "content": {}, "content_hash": "h", "number": None}])
         await store.queue_message(
             conn, event_id=event_id, template="acknowledgement_email",
-            application_id=application_id, agency="a", channel=channel,
-            recipient="x@example.com" if channel == "email" else "13800138000",
-            body="（已删除）", provider=provider, letter_id=ids[(str(event_id), "acknowledgement")])
-        await conn.execute(text("UPDATE letters SET pdf = ''::bytea"))
-    return application_id
+            application_id=application_id, agency="a", channel="email",
+            recipient="x@example.com", body="（已删除）", provider=provider,
+            letter_id=ids[(str(event_id), "acknowledgement")])
+        await conn.execute(text(f"UPDATE letters SET pdf = {pdf}"))
+    await queue(engine)
+    network = Watching(engine)
+    channels = Channels(lambda agency: DevSms(), DevEmail() if provider == "dev-email"
+                        else network)
+    assert await send_due(engine, channels, SettableClock(local(10))) == 3  # no error
+    return network
 
 
 @pytest.mark.parametrize("provider", ["dev-email", "watching"])
 async def test_a_message_whose_letter_was_erased_goes_to_no_one_and_the_rest_still_go(
         engine, provider):
-    clock = SettableClock(local(10))
-    network = Watching(engine)
-    channels = Channels(lambda agency: DevSms(), DevEmail() if provider == "dev-email"
-                        else network)
-    await queue(engine)
-    await queue_with_erased_letter(engine, provider, "email")
-    await queue(engine)
-    assert await send_due(engine, channels, clock) == 3  # no error: the sender carries on
+    # Erased (`gongkai erase`) after this round would have claimed it.
+    network = await round_with_a_letter_between_two_sms(engine, provider, "''::bytea")
     assert await statuses(engine) == [("sent", 1), (store.UNSENT_ERASED, 1), ("sent", 1)]
     async with engine.connect() as conn:
         assert len(await store.dev_outbox(conn)) == 2
@@ -353,16 +354,7 @@ async def test_erasing_an_applicant_withdraws_what_was_still_waiting_to_be_sent(
 
 @pytest.mark.parametrize("provider", ["dev-email", "watching"])
 async def test_a_letter_that_cannot_be_rendered_fails_its_message_alone(engine, provider):
-    clock = SettableClock(local(10))
-    network = Watching(engine)
-    channels = Channels(lambda agency: DevSms(), DevEmail() if provider == "dev-email"
-                        else network)
-    await queue(engine)
-    await queue_with_erased_letter(engine, provider, "email")
-    async with engine.begin() as conn:  # not erased: its content is broken, no PDF yet
-        await conn.execute(text("UPDATE letters SET pdf = NULL"))
-    await queue(engine)
-    assert await send_due(engine, channels, clock) == 3  # no error: the sender carries on
+    await round_with_a_letter_between_two_sms(engine, provider, "NULL")
     assert await statuses(engine) == [("sent", 1), ("failed", 1), ("sent", 1)]
     async with engine.connect() as conn:
         reason = (await conn.execute(text("SELECT reason FROM dead_letters"))).scalar_one()
