@@ -173,7 +173,8 @@ async def _deliver_together(engine: AsyncEngine, conn: AsyncConnection, messages
                 attachments[m.id] = attachment
         except LetterErased:
             erased.append(m)
-    messages = [m for m in messages if m not in erased]
+    gone = {m.id for m in erased}
+    messages = [m for m in messages if m.id not in gone]
     by_channel: dict[int, tuple[Channel, list[Any]]] = {}
     for m in messages:
         by_channel.setdefault(id(route[m.id]), (route[m.id], []))[1].append(m)
@@ -182,7 +183,8 @@ async def _deliver_together(engine: AsyncEngine, conn: AsyncConnection, messages
         for channel, group in by_channel.values():
             sent.update(await channel.deliver_all(conn, group, attachments))
         await store.mark_sent(conn, sent)
-        await store.mark_unsent_erased(conn, [m.id for m in erased])
+        if erased:  # rare: no statement for it in every round
+            await store.mark_unsent_erased(conn, list(gone))
     for m in messages:
         MESSAGES.labels(m.channel, "sent").inc()
     for m in erased:
