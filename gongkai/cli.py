@@ -236,14 +236,14 @@ def replay(
     url = database.url(Settings.from_env())
     asyncio.run(migrate("reporting", url))
     with Progress(TextColumn("[bold]replaying"), BarColumn(),
-                  TextColumn("{task.completed:,} events"), TextColumn("{task.fields[rate]}"),
+                  TextColumn("{task.fields[folded]:,} events"), TextColumn("{task.fields[rate]}"),
                   TimeRemainingColumn(), console=console) as bar:
-        task = bar.add_task("replay", total=None, rate="")
+        task = bar.add_task("replay", total=1.0, rate="", folded=0)
         started = time.perf_counter()
 
-        def progress(done: int, total: int) -> None:
-            rate = done / max(time.perf_counter() - started, 1e-9)
-            bar.update(task, completed=done, total=total, rate=f"{rate:,.0f} events/s")
+        def progress(folded: int, share: float) -> None:
+            rate = folded / max(time.perf_counter() - started, 1e-9)
+            bar.update(task, completed=share, folded=folded, rate=f"{rate:,.0f} events/s")
 
         result = asyncio.run(_replay(url, progress))
     console.print(f"Version {result.version} is live: {result.events:,} events in "

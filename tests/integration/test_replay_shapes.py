@@ -8,6 +8,7 @@ schema named `reporting`, which the session's services use in the shared databas
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
@@ -150,3 +151,22 @@ async def test_both_shapes_give_the_same_figures_live_and_replayed(databases):
     assert table3["disclosed"]["natural_person"] == 2
     handled = live["new"][2025]["handling"]
     assert handled["answered_late"] == 1 and handled["concluded"] == 3
+
+
+async def test_replays_started_together_run_one_after_the_other(databases):
+    """An administrator's replay while an instance rebuilds at start: the second waits for the
+    first instead of building the same version beside it; both equal the live figures."""
+    engine = databases["new"]
+    started = await rebuild(engine, compare=False)
+    inbox = Inbox("reporting", engine, handlers.on_event, handlers.on_events)
+    await inbox.receive("gongkai.agencies", envelopes(True)[:1])
+    await inbox.receive("gongkai.cases", envelopes(True)[1:])
+    live = await figures(engine, 2025)
+    shares: list[float] = []
+    first, second = await asyncio.gather(
+        rebuild(engine, progress=lambda _folded, share: shares.append(share)), rebuild(engine))
+    assert sorted([first.version, second.version]) == [started.version + 1, started.version + 2]
+    assert first.differences == [] and second.differences == []
+    assert await figures(engine, 2025) == live
+    assert shares == sorted(shares) and shares[-1] == 1.0  # the progress bar only moves on
+    assert first.events == second.events == len(envelopes(True))

@@ -3,10 +3,12 @@ its inbox and its own table 二 entries — and the snapshot it reads them in.""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Iterable
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared import eventstore
 from shared.events import Envelope
@@ -18,30 +20,58 @@ _FOLD_QUERY = """SELECT seq, envelope->>'type', (envelope->>'version')::int, env
                  FROM inbox WHERE envelope->>'type' = ANY($1) ORDER BY seq"""
 
 
+@contextlib.asynccontextmanager
+async def one_replay_at_a_time(engine: AsyncEngine) -> AsyncIterator[None]:
+    """Held for a whole replay, switch included: a second replay (an administrator's while the
+    service rebuilds at start, or two instances starting) waits instead of building the same
+    version beside it. A session lock, so it is released if this process dies."""
+    async with engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")  # not idle in a tx
+        await conn.execute(text("SELECT pg_advisory_lock(hashtext('gongkai.reporting.replay'))"))
+        try:
+            yield
+        finally:
+            await conn.execute(text(
+                "SELECT pg_advisory_unlock(hashtext('gongkai.reporting.replay'))"))
+
+
 async def snapshot(conn: AsyncConnection) -> str:
     """The transaction's snapshot, to find later what it did not see (`unseen`)."""
     return (await conn.execute(text("SELECT pg_current_snapshot()::text"))).scalar_one()
 
 
-async def count_inbox(conn: AsyncConnection, types: Iterable[str]) -> int:
-    return (await conn.execute(text(
-        "SELECT count(*) FROM inbox WHERE envelope->>'type' = ANY(:t)"),
-        {"t": list(types)})).scalar_one()
+async def inbox_range(conn: AsyncConnection) -> tuple[int, int]:
+    """The inbox's first and last seq (0, 0 when empty): a replay's progress is how far into
+    this range it has read, which two index lookups tell where counting the rows would scan
+    them all once more."""
+    first, last = (await conn.execute(text("SELECT min(seq), max(seq) FROM inbox"))).one()
+    return (first or 0, last or 0)
 
 
 async def inbox_batches(conn: AsyncConnection, types: Iterable[str], size: int,
                         ) -> AsyncIterator[list[tuple]]:
     """The inbox's events of `types` in order, `size` at a time, through a server-side cursor:
-    rows of (seq, type, version, agency, event_id, payload as JSON text)."""
+    rows of (seq, type, version, agency, event_id, payload as JSON text). The next batch is
+    asked for before this one is handed over, so the server reads while the caller folds."""
     raw = (await conn.get_raw_connection()).driver_connection
     # In the primary key's order as the rows are read, not sorted whole before the first one
     # is sent (on disk, past work_mem): about a tenth off a replay (bench.peer).
     # (SET LOCAL: a failed replay's rollback undoes it too.)
     await raw.execute("SET LOCAL enable_sort = off")
     cursor = await raw.cursor(_FOLD_QUERY, list(types))
-    while rows := await cursor.fetch(size):
-        yield rows
-    await raw.execute("SET LOCAL enable_sort = on")
+    pending = asyncio.ensure_future(cursor.fetch(size))
+    try:
+        while rows := await pending:
+            pending = asyncio.ensure_future(cursor.fetch(size))
+            await asyncio.sleep(0)  # the request goes out before the caller holds the loop
+            yield rows
+    finally:
+        # A caller that stops early leaves a fetch in flight: it finishes before the connection
+        # is used again, and sorting is back on for the rest of the transaction. (Should the
+        # transaction have failed, both raise again what the caller is already handling.)
+        with contextlib.suppress(Exception):
+            await pending
+            await raw.execute("SET LOCAL enable_sort = on")
 
 
 async def own_events(conn: AsyncConnection, after: int = 0) -> list[Envelope]:
