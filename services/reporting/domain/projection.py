@@ -115,39 +115,43 @@ def apply_fact(ws: WorkingSet, fact: BaseModel, agency: str, event_id: uuid.UUID
 
 
 def _apply_one(ws: WorkingSet, fact: BaseModel, agency: str, event_id: uuid.UUID) -> None:
+    # The facts of every case first (a replay folds them by the ten thousand), and each case's
+    # row looked up once: a fact of a case this projection never saw opened changes nothing.
     match fact:
-        case AgencyConfigured():
-            ws.agencies[fact.agency_id] = fact.name
         case CaseOpened():
             ws.cases.setdefault(fact.application_id, CaseRow(
                 fact.application_id, agency, fact.applicant_type.value,
                 channel=fact.channel.value))
-        case CaseReceived() if fact.application_id in ws.cases:
-            row = ws.cases[fact.application_id]
-            # New in the year of the *original* receipt: a correction does not make it new.
-            row.received_on = row.received_on or fact.received_on
-        case CaseConcluded() if fact.application_id in ws.cases:
-            row = ws.cases[fact.application_id]
-            if row.concluded_on is None:  # one outcome per application, never counted twice
+        case CaseReceived():
+            if row := ws.cases.get(fact.application_id):
+                # New in the year of the *original* receipt: a correction does not make it new.
+                row.received_on = row.received_on or fact.received_on
+        case DueDateSet():
+            if (row := ws.cases.get(fact.application_id)) and row.concluded_on is None:
+                row.due_on = fact.due_on  # the due date in force when it concludes
+        case CaseConcluded():
+            # One outcome per application, never counted twice.
+            if (row := ws.cases.get(fact.application_id)) and row.concluded_on is None:
                 row.concluded_on, row.outcome = fact.on, fact.outcome
                 row.on_the_spot = fact.on_the_spot
-        case DueDateSet() if fact.application_id in ws.cases:
-            row = ws.cases[fact.application_id]
-            if row.concluded_on is None:  # the due date in force when it concludes
-                row.due_on = fact.due_on
-        case ExtensionApproved() if fact.application_id in ws.cases:
-            ws.cases[fact.application_id].extended = True
-        case DeadlineBreached() if fact.application_id in ws.cases:
-            ws.cases[fact.application_id].breached = True
-        case DeadlineBreachWithdrawn() if fact.application_id in ws.cases:
-            ws.cases[fact.application_id].breached = False
+        case ExtensionApproved():
+            if row := ws.cases.get(fact.application_id):
+                row.extended = True
+        case DeadlineBreached():
+            if row := ws.cases.get(fact.application_id):
+                row.breached = True
+        case DeadlineBreachWithdrawn():
+            if row := ws.cases.get(fact.application_id):
+                row.breached = False
+        case AgencyConfigured():
+            ws.agencies[fact.agency_id] = fact.name
         case FeePaid():
             ws.fees[event_id] = FeeRow(event_id, agency, fact.on, fact.amount_yuan)
         case ReviewFiled():
             ws.reviews.setdefault((fact.application_id, fact.review_id), ReviewRow(
                 fact.application_id, fact.review_id, agency, fact.kind, fact.on))
-        case ReviewDecided() if (fact.application_id, fact.review_id) in ws.reviews:
-            review = ws.reviews[(fact.application_id, fact.review_id)]
-            review.result, review.decided_on = fact.result, fact.on
+        case ReviewDecided():
+            if review := ws.reviews.get((fact.application_id, fact.review_id)):
+                review.result, review.decided_on = fact.result, fact.on
         case ProactiveFiguresEntered():
             ws.table2[(agency, fact.year)] = fact.model_dump(mode="json", exclude={"year"})
