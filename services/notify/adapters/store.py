@@ -31,6 +31,16 @@ async def get_agency(conn: AsyncConnection, agency_id: str) -> dict[str, Any] | 
     return raw if isinstance(raw, dict) else json.loads(raw)
 
 
+async def get_agencies(conn: AsyncConnection, agency_ids: set[str]) -> dict[str, Any]:
+    """The configuration of each of these agencies (absent: not configured), in one query."""
+    if not agency_ids:
+        return {}
+    rows = await conn.execute(text(
+        "SELECT agency_id, config FROM agencies WHERE agency_id = ANY(:a)"),
+        {"a": list(agency_ids)})
+    return {a: c if isinstance(c, dict) else json.loads(c) for a, c in rows.all()}
+
+
 @dataclass(frozen=True)
 class Recipient:
     application_id: uuid.UUID

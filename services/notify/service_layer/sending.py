@@ -46,13 +46,11 @@ class Channels:
         self.sms_for_agency = sms_for_agency  # agency config dict | None → Channel
         self.email = email
 
-    async def of(self, conn, message: Any, agencies: dict[str, Any]) -> Channel:
-        """`agencies` memoises the agencies' configuration over one round of sending."""
+    def of(self, message: Any, agencies: dict[str, Any]) -> Channel:
+        """`agencies`: the configuration of the round's agencies, read when it claimed."""
         if message.channel == "email":
             return self.email
-        if message.agency not in agencies:
-            agencies[message.agency] = await store.get_agency(conn, message.agency)
-        return self.sms_for_agency(agencies[message.agency])
+        return self.sms_for_agency(agencies.get(message.agency))
 
 
 def letter_of(row: Any) -> letters.Letter:
@@ -102,13 +100,13 @@ async def send_due(engine: AsyncEngine, channels: Channels, clock: Clock, limit:
     now = clock.now()
     claim = asyncio.ensure_future(_claim(engine, now, limit))
     try:
-        batch = await asyncio.shield(claim)
+        batch, agencies = await asyncio.shield(claim)
     except asyncio.CancelledError:
         # Stopping while claiming: the claim may already be committed. Let it finish and give
         # what it claimed back at once; left 'sending', those messages would wait for the
         # recovery (two minutes), and a provider without deduplication would make them
         # 'unknown' though none was handed to it.
-        claimed = await claim
+        claimed, _ = await claim
         if claimed:
             async with engine.begin() as conn:
                 await store.release(conn, [m.id for m in claimed])
@@ -116,15 +114,13 @@ async def send_due(engine: AsyncEngine, channels: Channels, clock: Clock, limit:
     if not batch:
         return 0
     unstarted = list(batch)
-    agencies: dict[str, Any] = {}  # read once per round, as a consumed batch does
     try:
         # One connection for the round. Messages whose channel writes only into our database
         # are delivered and marked sent in one transaction (all or none: still exactly once);
         # every other message in a transaction of its own, each outcome committed right after
         # its provider call.
+        route = {m.id: channels.of(m, agencies) for m in batch}
         async with engine.connect() as conn:
-            async with conn.begin():
-                route = {m.id: await channels.of(conn, m, agencies) for m in batch}
             together = [m for m in batch if route[m.id].transactional]
             if together:
                 try:
@@ -143,12 +139,17 @@ async def send_due(engine: AsyncEngine, channels: Channels, clock: Clock, limit:
     return len(batch)
 
 
-async def _claim(engine: AsyncEngine, now, limit: int) -> list[Any]:
+async def _claim(engine: AsyncEngine, now, limit: int) -> tuple[list[Any], dict[str, Any]]:
+    """Due messages, claimed, and the configuration of their SMS agencies (whose provider
+    sends them), read in the same transaction."""
     allowed = sms_allowed_at(now)
     async with engine.begin() as conn:
         if allowed != now:
             await store.defer_sms(conn, now, allowed)
-        return await store.claim_due(conn, now, allowed == now, limit)
+        batch = await store.claim_due(conn, now, allowed == now, limit)
+        agencies = await store.get_agencies(
+            conn, {m.agency for m in batch if m.channel != "email"})
+    return batch, agencies
 
 
 async def _finished(delivery: Coroutine[Any, Any, None]) -> None:
@@ -240,6 +241,7 @@ async def render_pending(engine: AsyncEngine, limit: int = 20) -> int:
 # Idle, the sender sleeps until a message is queued (NOTIFY), the next retry or deferred SMS is
 # due, or this long at most (a NOTIFY lost with a dropped connection; the clock moved by hand).
 IDLE_LOOK = 10.0
+ROUND = 100  # messages claimed at most per round
 RECOVER_EVERY = 30.0  # seconds between looks for messages left 'sending' by a dead instance
 
 
@@ -254,11 +256,15 @@ async def sender_loop(engine: AsyncEngine, dsn: str, channels: Channels, clock: 
         while True:
             wake.clear()  # a NOTIFY from here on is for a message this round may not see
             try:
-                sent = await send_due(engine, channels, clock)
+                sent = await send_due(engine, channels, clock, ROUND)
                 if loop.time() - recovered >= RECOVER_EVERY:
                     await recover(engine, clock)
                     recovered = loop.time()
-                pause = 0.0 if sent else await _until_next_due(engine, clock)
+                # A full round may have left more due: at once. Otherwise this round took all
+                # that was due when it claimed, and what was queued since has notified: at
+                # once if it did, else not before the next retry or deferred SMS is due.
+                more = sent >= ROUND or wake.is_set()
+                pause = 0.0 if more else await _until_next_due(engine, clock)
             except (OSError, DBAPIError, asyncpg.PostgresError) as exc:
                 log.warning("notify: sending paused, retrying: %s", exc)
                 pause = 1.0
