@@ -76,3 +76,34 @@ async def test_an_idle_relay_is_woken_by_a_commit_and_catches_a_missed_one(engin
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_commit_while_the_relay_publishes_is_published_at_once(engine, infra):
+    """A relay no longer looks again after every batch: a commit made while it was publishing
+    must still wake it, or the event would wait for the safety look."""
+    topic = f"it.relay.{uuid.uuid4().hex[:8]}"
+    relay = Relay(f"it-{uuid.uuid4().hex[:8]}", engine, plain_url(infra.database_url),
+                  infra.bootstrap)
+    first, during = uuid.uuid4(), uuid.uuid4()
+    committed: list[float] = []
+    publish = relay.publish_batch
+
+    async def publish_and_commit_meanwhile() -> int:
+        published = await publish()
+        if published and not committed:  # after the first batch's claim and send
+            async with engine.begin() as conn:
+                await eventstore.append(conn, [receipt(during, 1)], topic)
+            committed.append(time.monotonic())
+        return published
+
+    relay.publish_batch = publish_and_commit_meanwhile
+    task = asyncio.create_task(relay.run(safety_every=SAFETY))
+    try:
+        await asyncio.sleep(2.0)
+        async with engine.begin() as conn:
+            await eventstore.append(conn, [receipt(first, 1)], topic)
+        arrived = await _arrival(infra.bootstrap, topic, during, 15)
+        assert committed and arrived - committed[0] < 1.0
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
