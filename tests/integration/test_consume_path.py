@@ -9,13 +9,12 @@ import uuid
 
 import anyio.to_thread
 import pytest
-from sqlalchemy import text
 
 from shared import kafka
 from shared.runtime.loops import Loops
 from shared.runtime.subscriptions import Subscriptions
 from shared.settings import Settings
-from tests.integration.test_idle_pace import _publish, _until
+from tests.integration.test_idle_pace import _publish, _until, applied_table
 
 pytestmark = pytest.mark.e2e
 
@@ -31,16 +30,7 @@ async def test_a_consumed_batch_never_goes_to_a_worker_thread(infra, engine, mon
     monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
     topic = f"it.path.{uuid.uuid4().hex[:8]}"
     await kafka.ensure_topics(infra.bootstrap, (topic,), partitions=2)
-    async with engine.begin() as conn:
-        await conn.execute(text("CREATE TABLE applied (event_id uuid)"))
-
-    async def apply(conn, envelope):
-        await conn.execute(text("INSERT INTO applied VALUES (:e)"), {"e": envelope.event_id})
-
-    async def applied(ids) -> bool:
-        async with engine.connect() as conn:
-            return (await conn.execute(text("SELECT count(*) FROM applied WHERE event_id = "
-                                            "ANY(:ids)"), {"ids": ids})).scalar_one() == len(ids)
+    apply, applied = await applied_table(engine)
 
     subscriptions = Subscriptions("it", infra.bootstrap, engine, Settings(fetch_max_wait_ms=10))
     subscriptions.add(topic, apply)

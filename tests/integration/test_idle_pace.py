@@ -165,14 +165,9 @@ async def test_partitions_assigned_after_a_rebalance_are_consumed_and_paused_aga
             await subscriptions.stop()
 
 
-async def _all_paused(consumer) -> bool:
-    return bool(consumer.assignment()) and consumer.paused() == consumer.assignment()
-
-
-async def test_a_long_quiet_consumer_looks_ever_less_often_and_still_takes_the_next_event(
-        infra, engine):
-    topic = f"it.pace.{uuid.uuid4().hex[:8]}"
-    await kafka.ensure_topics(infra.bootstrap, (topic,), partitions=2)
+async def applied_table(engine):
+    """A table of applied events: (apply, what the consumer does; applied(ids), whether all
+    of them were)."""
     async with engine.begin() as conn:
         await conn.execute(text("CREATE TABLE applied (event_id uuid)"))
 
@@ -183,6 +178,19 @@ async def test_a_long_quiet_consumer_looks_ever_less_often_and_still_takes_the_n
         async with engine.connect() as conn:
             return (await conn.execute(text("SELECT count(*) FROM applied WHERE event_id = "
                                             "ANY(:ids)"), {"ids": ids})).scalar_one() == len(ids)
+
+    return apply, applied
+
+
+async def _all_paused(consumer) -> bool:
+    return bool(consumer.assignment()) and consumer.paused() == consumer.assignment()
+
+
+async def test_a_long_quiet_consumer_looks_ever_less_often_and_still_takes_the_next_event(
+        infra, engine):
+    topic = f"it.pace.{uuid.uuid4().hex[:8]}"
+    await kafka.ensure_topics(infra.bootstrap, (topic,), partitions=2)
+    apply, applied = await applied_table(engine)
 
     def gauge() -> float | None:
         return REGISTRY.get_sample_value("gongkai_consumer_fetch_wait_ms",
